@@ -1,0 +1,515 @@
+#include "daemon/config.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cstdint>
+#include <cstdio>
+#include <memory>
+#include <thread>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+// toml++ with exceptions off: parse() returns a toml::parse_result to check.
+//
+// Debian's pkg-config file builds us against the prebuilt libtomlplusplus.so
+// (-DTOML_HEADER_ONLY=0 -DTOML_SHARED_LIB=1), but that library was compiled with
+// exceptions on and only exports toml::v3::ex::parse; the no-exception parser lives in
+// the inline namespace toml::v3::noex and is not in it, so linking would fail. We
+// therefore compile toml++ header-only in this one file. Everything that differs with
+// TOML_EXCEPTIONS sits in the ex/noex ABI namespaces, so this copy cannot clash with
+// the shared library. Only config.cc may include toml++.
+#undef TOML_SHARED_LIB
+#define TOML_SHARED_LIB 0
+#undef TOML_HEADER_ONLY
+#define TOML_HEADER_ONLY 1
+#define TOML_EXCEPTIONS 0
+#include <toml++/toml.h>
+
+namespace memento::daemon {
+namespace {
+
+// ---------------------------------------------------------------------------
+// The table of settings
+// ---------------------------------------------------------------------------
+
+enum class Kind : uint8_t {
+  kString,   // flag takes a value; TOML string
+  kInteger,  // flag takes a value; TOML integer, checked against `range`
+  kSwitch,   // flag takes no value and sets true; TOML boolean
+};
+
+struct IntRange {
+  int64_t min;
+  int64_t max;
+  const char* noun;  // "a port": "'70000' is not a port (0-65535)"
+};
+constexpr IntRange kPortRange{0, 65535, "a port"};
+constexpr IntRange kThreadsRange{0, kMaxThreads, "a thread count"};
+constexpr IntRange kMaxLineRange{static_cast<int64_t>(kMinMaxLine),
+                                 static_cast<int64_t>(kMaxMaxLine), "a line limit"};
+
+// A value that already has the setting's Kind (and, for integers, is in range).
+struct Value {
+  std::string_view text;  // kString
+  int64_t integer = 0;    // kInteger
+  bool boolean = false;   // kSwitch
+};
+
+// Stores `value`; returns why it is rejected ("must not be empty"), or "" if stored.
+using StoreFn = std::string (*)(const Value& value, Config* config);
+// The value as the help text shows it, from a default Config.
+using ShowFn = std::string (*)(const Config& config);
+
+template <auto kMember>
+std::string StoreString(const Value& value, Config* config) {
+  config->*kMember = std::string(value.text);
+  return "";
+}
+template <auto kMember>
+std::string StoreNonEmpty(const Value& value, Config* config) {
+  if (value.text.empty()) return "must not be empty";
+  return StoreString<kMember>(value, config);
+}
+template <auto kMember>
+std::string StoreInt(const Value& value, Config* config) {
+  // The range check has already run, so the cast cannot truncate.
+  using T = std::remove_reference_t<decltype(config->*kMember)>;
+  config->*kMember = static_cast<T>(value.integer);
+  return "";
+}
+template <auto kMember>
+std::string StoreBool(const Value& value, Config* config) {
+  config->*kMember = value.boolean;
+  return "";
+}
+// The names log::ParseLevel() (common/logging.h) turns into a Level; keep in sync.
+std::string StoreLogLevel(const Value& value, Config* config) {
+  for (std::string_view name : {"debug", "info", "warning", "error"}) {
+    if (value.text == name) {
+      config->log_level.assign(name);
+      return "";
+    }
+  }
+  // Built with append: g++ 12 at -O3 warns (-Wrestrict, a false positive) on
+  // "'" + std::string(...).
+  std::string message("'");
+  message.append(value.text).append("' is not a log level (debug, info, warning, error)");
+  return message;
+}
+
+template <auto kMember>
+std::string ShowString(const Config& config) {
+  const std::string& s = config.*kMember;
+  return s.empty() ? "none" : s;
+}
+template <auto kMember>
+std::string ShowInt(const Config& config) {
+  return std::to_string(config.*kMember);
+}
+template <auto kMember>
+std::string ShowBool(const Config& config) {
+  return config.*kMember ? "on" : "off";
+}
+
+// One setting: its TOML key, its flag, how it is checked and stored.
+struct Setting {
+  std::string_view key;        // dotted TOML key; "" if the file cannot set it (-f)
+  std::string_view flag;       // "-p"; "" if only the file can set it
+  std::string_view long_flag;  // "--config"; an alias of `flag`, or ""
+  std::string_view metavar;    // "PORT"; "" for a switch
+  Kind kind;
+  const IntRange* range;  // kInteger only
+  StoreFn store;
+  ShowFn show;
+  std::string_view help;
+};
+
+// Every key the file may hold and every flag but -h/-v, in help-text order.
+// Adding a key is one row here. A key that is not a scalar (the coming array of
+// tables cluster.nodes) needs a new Kind and its case in TomlChecker::CheckValue().
+constexpr Setting kSettings[] = {
+    {"", "-f", "--config", "FILE", Kind::kString, nullptr, StoreString<&Config::config_file>,
+     ShowString<&Config::config_file>, "TOML configuration file"},
+    {"server.bind", "-a", "", "HOST", Kind::kString, nullptr, StoreNonEmpty<&Config::bind>,
+     ShowString<&Config::bind>, "address to listen on"},
+    {"server.port", "-p", "", "PORT", Kind::kInteger, &kPortRange, StoreInt<&Config::port>,
+     ShowInt<&Config::port>, "TCP port to listen on; 0 picks any free port"},
+    {"server.threads", "--threads", "", "N", Kind::kInteger, &kThreadsRange,
+     StoreInt<&Config::threads>, ShowInt<&Config::threads>,
+     "event-loop threads, 0-1024; 0 means one per core"},
+    {"server.log_level", "--log-level", "", "L", Kind::kString, nullptr, StoreLogLevel,
+     ShowString<&Config::log_level>, "debug, info, warning or error"},
+    {"server.max_line", "--max-line", "", "BYTES", Kind::kInteger, &kMaxLineRange,
+     StoreInt<&Config::max_line>, ShowInt<&Config::max_line>,
+     "longest request line, 1024-536870912"},
+    {"storage.data_dir", "--data-dir", "", "DIR", Kind::kString, nullptr,
+     StoreNonEmpty<&Config::data_dir>, ShowString<&Config::data_dir>,
+     "data directory, relative to the working directory"},
+    {"cluster.enabled", "-c", "", "", Kind::kSwitch, nullptr, StoreBool<&Config::cluster>,
+     ShowBool<&Config::cluster>, "run as a cluster node"},
+    {"cluster.name", "-i", "", "NAME", Kind::kString, nullptr, StoreString<&Config::node_name>,
+     ShowString<&Config::node_name>, "this node's name in the cluster"},
+};
+
+const Setting* FindFlag(std::string_view flag) {
+  for (const Setting& s : kSettings) {
+    if (!flag.empty() && (flag == s.flag || flag == s.long_flag)) return &s;
+  }
+  return nullptr;
+}
+
+const Setting* FindKey(std::string_view key) {
+  for (const Setting& s : kSettings) {
+    if (!s.key.empty() && key == s.key) return &s;
+  }
+  return nullptr;
+}
+
+// True if some key lives in [table].
+bool IsKnownTable(std::string_view table) {
+  for (const Setting& s : kSettings) {
+    if (s.key.size() > table.size() && s.key.starts_with(table) && s.key[table.size()] == '.') {
+      return true;
+    }
+  }
+  return false;
+}
+
+std::string OutOfRange(std::string_view shown, const IntRange& range) {
+  return std::string(shown) + " is not " + range.noun + " (" + std::to_string(range.min) + "-" +
+         std::to_string(range.max) + ")";
+}
+
+// ---------------------------------------------------------------------------
+// The TOML file
+// ---------------------------------------------------------------------------
+
+// "file:line:col" ("file" alone when toml++ knows no position).
+std::string Where(std::string_view source_name, const toml::source_region& region) {
+  std::string out(source_name);
+  if (region.begin.line != 0) {
+    out += ":" + std::to_string(region.begin.line);
+    if (region.begin.column != 0) out += ":" + std::to_string(region.begin.column);
+  }
+  return out;
+}
+
+// "a string", "an integer", ... as in "expected an integer, got a string".
+const char* TypeName(toml::node_type type) {
+  switch (type) {
+    case toml::node_type::none:
+      return "nothing";
+    case toml::node_type::table:
+      return "a table";
+    case toml::node_type::array:
+      return "an array";
+    case toml::node_type::string:
+      return "a string";
+    case toml::node_type::integer:
+      return "an integer";
+    case toml::node_type::floating_point:
+      return "a floating-point number";
+    case toml::node_type::boolean:
+      return "a boolean";
+    case toml::node_type::date:
+      return "a date";
+    case toml::node_type::time:
+      return "a time";
+    case toml::node_type::date_time:
+      return "a date-time";
+  }
+  return "an unknown type";
+}
+
+// One problem found in the file. The walk visits keys in toml++'s (sorted) order,
+// so problems are collected and the one earliest in the file is reported: the
+// operator fixes the file top to bottom.
+struct Problem {
+  toml::source_position where;
+  std::string message;  // complete, with file:line:col
+};
+
+class TomlChecker {
+ public:
+  TomlChecker(std::string_view source_name, Config* config)
+      : source_name_(source_name), config_(config) {}
+
+  void CheckRoot(const toml::table& root) {
+    for (auto&& [name, node] : root) {
+      if (const toml::table* table = node.as_table(); table != nullptr) {
+        if (!IsKnownTable(name.str())) {
+          Report(name.source(), "unknown table '" + std::string(name.str()) + "'");
+          continue;
+        }
+        CheckTable(name.str(), *table);
+      } else if (IsKnownTable(name.str())) {
+        ReportValue(node, name.str(),
+                    std::string("expected a table, got ") + TypeName(node.type()));
+      } else {
+        Report(name.source(), "unknown key '" + std::string(name.str()) + "'");
+      }
+    }
+  }
+
+  // The problem earliest in the file, if any.
+  const Problem* First() const {
+    auto earlier = [](const Problem& a, const Problem& b) {
+      return std::pair(a.where.line, a.where.column) < std::pair(b.where.line, b.where.column);
+    };
+    auto it = std::min_element(problems_.begin(), problems_.end(), earlier);
+    return it == problems_.end() ? nullptr : &*it;
+  }
+
+ private:
+  void CheckTable(std::string_view table_name, const toml::table& table) {
+    for (auto&& [name, node] : table) {
+      std::string key = std::string(table_name) + "." + std::string(name.str());
+      const Setting* setting = FindKey(key);
+      if (setting == nullptr) {
+        Report(name.source(), "unknown key '" + key + "'");
+        continue;
+      }
+      CheckValue(*setting, node);
+    }
+  }
+
+  void CheckValue(const Setting& setting, const toml::node& node) {
+    Value value;
+    const char* expected = "";
+    bool type_ok = false;
+    switch (setting.kind) {
+      case Kind::kString:
+        expected = "a string";
+        if (const auto* s = node.as_string(); s != nullptr) {
+          value.text = s->get();
+          type_ok = true;
+        }
+        break;
+      case Kind::kInteger:
+        expected = "an integer";
+        if (const auto* i = node.as_integer(); i != nullptr) {
+          value.integer = i->get();
+          type_ok = true;
+          if (value.integer < setting.range->min || value.integer > setting.range->max) {
+            ReportValue(node, setting.key,
+                        OutOfRange(std::to_string(value.integer), *setting.range));
+            return;
+          }
+        }
+        break;
+      case Kind::kSwitch:
+        expected = "a boolean";
+        if (const auto* b = node.as_boolean(); b != nullptr) {
+          value.boolean = b->get();
+          type_ok = true;
+        }
+        break;
+    }
+    if (!type_ok) {
+      ReportValue(node, setting.key,
+                  std::string("expected ") + expected + ", got " + TypeName(node.type()));
+      return;
+    }
+    std::string why = setting.store(value, config_);
+    if (!why.empty()) ReportValue(node, setting.key, why);
+  }
+
+  // "<file:line:col>: <key>: <what>", at the value.
+  void ReportValue(const toml::node& node, std::string_view key, std::string_view what) {
+    Report(node.source(), std::string(key) + ": " + std::string(what));
+  }
+
+  void Report(const toml::source_region& region, std::string_view what) {
+    problems_.push_back({region.begin, Where(source_name_, region) + ": " + std::string(what)});
+  }
+
+  std::string_view source_name_;
+  Config* config_;
+  std::vector<Problem> problems_;
+};
+
+// ---------------------------------------------------------------------------
+// Command-line helpers
+// ---------------------------------------------------------------------------
+
+// Turns flag text into a Value of the setting's Kind; returns why it cannot, or "".
+std::string FlagValue(const Setting& setting, std::string_view text, Value* value) {
+  switch (setting.kind) {
+    case Kind::kString:
+      value->text = text;
+      return "";
+    case Kind::kInteger: {
+      // from_chars: no locale, no exceptions, and no leading '+' or blanks accepted.
+      int64_t n = 0;
+      auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+      if (text.empty() || ec != std::errc() || end != text.data() + text.size() ||
+          n < setting.range->min || n > setting.range->max) {
+        return OutOfRange("'" + std::string(text) + "'", *setting.range);
+      }
+      value->integer = n;
+      return "";
+    }
+    case Kind::kSwitch:
+      value->boolean = true;
+      return "";
+  }
+  return "unsupported setting";
+}
+
+// A flag as found on the command line, applied once the file has been read.
+struct FlagUse {
+  const Setting* setting;
+  std::string_view spelled;  // as the user wrote it: "-p", "--config"
+  std::string_view value;    // empty for a switch
+};
+
+}  // namespace
+
+int Config::EffectiveThreads() const {
+  if (threads > 0) return threads;
+  unsigned cores = std::thread::hardware_concurrency();  // 0 when unknown
+  return cores == 0 ? 1 : static_cast<int>(std::min<unsigned>(cores, kMaxThreads));
+}
+
+Result<Config> ParseConfigToml(std::string_view text, std::string_view source_name, Config base) {
+  toml::parse_result parsed = toml::parse(text, source_name);
+  if (!parsed) {
+    const toml::parse_error& error = parsed.error();
+    return Status::InvalidArgument(Where(source_name, error.source()) + ": " +
+                                   std::string(error.description()));
+  }
+  TomlChecker checker(source_name, &base);
+  checker.CheckRoot(parsed.table());
+  if (const Problem* problem = checker.First(); problem != nullptr) {
+    return Status::InvalidArgument(problem->message);
+  }
+  return base;
+}
+
+Result<Config> LoadConfigFile(const std::string& path, Config base) {
+  std::string context = "config file '" + path + "'";
+  struct Closer {
+    void operator()(std::FILE* f) const { std::fclose(f); }
+  };
+  std::unique_ptr<std::FILE, Closer> file(std::fopen(path.c_str(), "rb"));
+  if (file == nullptr) return Status::FromErrno(context, errno);
+  std::string text;
+  char buffer[16384];
+  size_t n;
+  while ((n = std::fread(buffer, 1, sizeof(buffer), file.get())) > 0) text.append(buffer, n);
+  // A directory opens fine and fails here with EISDIR.
+  if (std::ferror(file.get())) return Status::FromErrno(context, errno);
+  return ParseConfigToml(text, path, std::move(base));
+}
+
+Result<CommandLine> ParseCommandLine(int argc, const char* const* argv) {
+  CommandLine cmd;
+  // Pass 1: find every flag and its value, so -f is known before the file is read,
+  // whatever its position, and flags win over the file however they are ordered.
+  std::vector<FlagUse> uses;
+  for (int i = 1; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    std::string_view name = arg;
+    std::string_view value;
+    bool has_inline_value = false;
+    if (arg.starts_with("--")) {
+      if (size_t eq = arg.find('='); eq != std::string_view::npos) {
+        name = arg.substr(0, eq);
+        value = arg.substr(eq + 1);
+        has_inline_value = true;
+      }
+    } else if (!arg.starts_with("-")) {
+      return Status::InvalidArgument("unexpected argument '" + std::string(arg) + "'");
+    }
+
+    bool* show = nullptr;
+    if (name == "-h" || name == "--help") show = &cmd.show_help;
+    if (name == "-v" || name == "--version") show = &cmd.show_version;
+    const Setting* setting = show != nullptr ? nullptr : FindFlag(name);
+    if (show == nullptr && setting == nullptr) {
+      return Status::InvalidArgument("unknown flag '" + std::string(name) + "'");
+    }
+    bool takes_value = setting != nullptr && setting->kind != Kind::kSwitch;
+    if (!takes_value && has_inline_value) {
+      return Status::InvalidArgument("flag " + std::string(name) + " takes no value");
+    }
+    if (takes_value && !has_inline_value) {
+      if (i + 1 >= argc) {
+        return Status::InvalidArgument("flag " + std::string(name) + " needs a value");
+      }
+      value = argv[++i];
+    }
+    if (show != nullptr) {
+      *show = true;
+    } else {
+      uses.push_back({setting, name, value});
+    }
+  }
+  if (cmd.show_help || cmd.show_version) return cmd;
+
+  // Pass 2: the file (the last -f wins), over the defaults. "-f ''" is read too, and
+  // fails as a missing file, rather than being silently ignored.
+  bool has_file = false;
+  for (const FlagUse& use : uses) {
+    if (use.setting->flag == "-f") {
+      cmd.config.config_file = std::string(use.value);
+      has_file = true;
+    }
+  }
+  if (has_file) {
+    Result<Config> loaded = LoadConfigFile(cmd.config.config_file, cmd.config);
+    if (!loaded.ok()) return loaded.status();
+    cmd.config = std::move(loaded).value();
+  }
+
+  // Pass 3: the flags, over the file, in command-line order.
+  for (const FlagUse& use : uses) {
+    Value value;
+    std::string why = FlagValue(*use.setting, use.value, &value);
+    if (why.empty()) why = use.setting->store(value, &cmd.config);
+    if (!why.empty()) return Status::InvalidArgument(std::string(use.spelled) + ": " + why);
+  }
+  return cmd;
+}
+
+std::string UsageText(std::string_view program) {
+  const Config defaults;
+  // Two lines a flag, so the text fits in 80 columns:
+  //   -p PORT            TCP port to listen on; 0 picks any free port
+  //                      default: 6737; file: server.port
+  struct Entry {
+    std::string flags;
+    std::string help;
+    std::string origin;  // "default: ...; file: ..." or ""
+  };
+  std::vector<Entry> entries;
+  for (const Setting& s : kSettings) {
+    std::string flags(s.flag);
+    if (!s.long_flag.empty()) flags += ", " + std::string(s.long_flag);
+    if (!s.metavar.empty()) flags += " " + std::string(s.metavar);
+    std::string origin = "default: " + s.show(defaults);
+    if (!s.key.empty()) origin += "; file: " + std::string(s.key);
+    entries.push_back({flags, std::string(s.help), origin});
+  }
+  entries.push_back({"-h, --help", "print this help and exit", ""});
+  entries.push_back({"-v, --version", "print the version and exit", ""});
+
+  size_t width = 0;
+  for (const Entry& e : entries) width = std::max(width, e.flags.size());
+  const std::string indent(2 + width + 2, ' ');
+  std::string out = "Usage: " + std::string(program) + " [-f FILE] [flags]\n\n";
+  out +=
+      "Memento, a Redis-like persistent key-value daemon.\n"
+      "Each setting is taken from its default, then from the TOML file named by -f,\n"
+      "then from the flags; a repeated flag keeps its last value. Long flags also take\n"
+      "--flag=VALUE. See docs/configuration.md.\n\nFlags:\n";
+  for (const Entry& e : entries) {
+    out += "  " + e.flags + std::string(width - e.flags.size() + 2, ' ') + e.help + "\n";
+    if (!e.origin.empty()) out += indent + e.origin + "\n";
+  }
+  return out;
+}
+
+}  // namespace memento::daemon

@@ -1,0 +1,102 @@
+// Config: the daemon's settings, and where they come from.
+//
+// A setting is decided in three steps, each overriding the one before:
+//   1. the defaults written below;
+//   2. the TOML file named by -f / --config (docs/configuration.md lists the keys);
+//   3. the command-line flags.
+// Every value is checked the same way whichever step supplied it; the first bad one
+// stops start-up with an InvalidArgument that names the flag, or the file, line,
+// column and dotted key, so the operator knows exactly what to fix.
+//
+// When you add a setting, update (a) the field here, (b) its row in kSettings in
+// config.cc (flag, TOML key, range, help), (c) docs/configuration.md and
+// (d) etc/memento.toml.
+//
+// Thread-safety: these functions keep no state and may run on any thread.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "common/result.h"
+
+namespace memento::daemon {
+
+// Ranges shared by the flags and the file (inclusive).
+inline constexpr int kMaxThreads = 1024;
+inline constexpr size_t kMinMaxLine = 1024;               // 1 KiB
+inline constexpr size_t kMaxMaxLine = size_t{512} << 20;  // 512 MiB
+
+struct Config {
+  // [server]
+  std::string bind = "127.0.0.1";  // -a HOST          server.bind
+  uint16_t port = 6737;            // -p PORT          server.port (0 = any free port, for tests)
+  int threads = 0;                 // --threads N      server.threads (0 = number of cores)
+  std::string log_level = "info";  // --log-level L    server.log_level (debug|info|warning|error)
+  size_t max_line = 65536;         // --max-line BYTES server.max_line (text protocol line limit)
+  // [storage]
+  // Relative paths are relative to the daemon's working directory, not to the file
+  // that named them (the systemd unit sets WorkingDirectory=/var/lib/memento).
+  std::string data_dir = "./data";  // --data-dir DIR   storage.data_dir
+  // [cluster]
+  bool cluster = false;     // -c               cluster.enabled
+  std::string node_name;    // -i NAME          cluster.name
+  std::string config_file;  // -f FILE          (the file itself; no key)
+
+  // The number of event-loop threads to run: `threads`, or when that is 0 the
+  // number of cores (std::thread::hardware_concurrency(), at least 1 and at most
+  // kMaxThreads).
+  int EffectiveThreads() const;
+
+  bool operator==(const Config&) const = default;  // member by member
+};
+
+struct CommandLine {
+  Config config;
+  bool show_help = false;     // -h / --help: print UsageText() and exit 0
+  bool show_version = false;  // -v / --version: print the version and exit 0
+};
+
+// Parses the daemon's flags (argv[0] is the program and is skipped). Order of
+// precedence: defaults < the TOML file named by -f (or --config) < flags; a flag
+// given twice keeps its last value.
+//
+// Flags: -a HOST, -p PORT, -c, -f FILE, -i NAME, --data-dir DIR, --threads N,
+// --log-level L, --max-line N, -h/--help, -v/--version. A long flag takes its value
+// either as the next argument ("--data-dir DIR") or after '=' ("--data-dir=DIR");
+// a short flag only as the next argument.
+//
+// With -h or -v the file is not read and flag values are not checked, so
+// "memento -f missing.toml --help" still prints the help; unknown flags and
+// missing values are still errors.
+//
+// Returns:
+//   the parsed command line;
+//   InvalidArgument for a bad flag: "unknown flag '--foo'", "flag -p needs a value",
+//     "-p: '70000' is not a port (0-65535)", "unexpected argument 'foo'";
+//   whatever LoadConfigFile() returns for a bad -f file.
+// REQUIRES: argv[0..argc) are valid C strings.
+Result<CommandLine> ParseCommandLine(int argc, const char* const* argv);
+
+// Parses TOML `text` and applies its keys over `base` (keys absent from the text
+// keep their value from `base`). `source_name` is only used in messages.
+//
+// Returns the new Config, or InvalidArgument naming the first problem in file
+// order, as "<source_name>:<line>:<column>: <what>":
+//   a TOML syntax error         "memento.toml:3:8: Error while parsing ..."
+//   an unknown table or key     "memento.toml:3:1: unknown key 'server.prot'"
+//   a value of the wrong type   "memento.toml:7:8: server.port: expected an integer, got a string"
+//   a value out of range        "memento.toml:7:8: server.port: 70000 is not a port (0-65535)"
+Result<Config> ParseConfigToml(std::string_view text, std::string_view source_name, Config base);
+
+// Reads the file at `path` and returns ParseConfigToml(contents, path, base).
+// An unreadable file is an IOError naming the path and the reason
+// ("config file 'x.toml': No such file or directory").
+Result<Config> LoadConfigFile(const std::string& path, Config base);
+
+// The --help text: every flag with its default and its TOML key. Ends with '\n'.
+std::string UsageText(std::string_view program);
+
+}  // namespace memento::daemon

@@ -1,0 +1,515 @@
+#include "daemon/config.h"
+
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <initializer_list>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace memento::daemon {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+// Each test gets its own directory from mkdtemp, so runs in parallel never share a
+// file; the fixture removes what it wrote.
+class ConfigTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string pattern = ::testing::TempDir() + "memento-config-test.XXXXXX";
+    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
+    dir_ = pattern;
+  }
+
+  void TearDown() override {
+    for (const std::string& file : files_) unlink(file.c_str());
+    rmdir(dir_.c_str());
+  }
+
+  // Writes `text` to a new file in the test's directory and returns its path.
+  std::string WriteFile(const std::string& text) {
+    std::string path = dir_ + "/memento.XXXXXX";
+    int fd = mkstemp(path.data());
+    EXPECT_GE(fd, 0);
+    if (fd < 0) return path;
+    files_.push_back(path);
+    EXPECT_EQ(write(fd, text.data(), text.size()), static_cast<ssize_t>(text.size()));
+    close(fd);
+    return path;
+  }
+
+  // Parses "memento <args...>".
+  static Result<CommandLine> Parse(std::initializer_list<std::string> args) {
+    std::vector<const char*> argv = {"memento"};
+    for (const std::string& arg : args) argv.push_back(arg.c_str());
+    return ParseCommandLine(static_cast<int>(argv.size()), argv.data());
+  }
+
+  static Result<Config> Toml(const std::string& text) {
+    return ParseConfigToml(text, "memento.toml", Config());
+  }
+
+  // The error message of a failed parse ("" if it succeeded, which fails the test).
+  template <typename T>
+  static std::string Error(const Result<T>& result) {
+    EXPECT_FALSE(result.ok());
+    if (result.ok()) return "";
+    EXPECT_TRUE(result.status().IsInvalidArgument()) << result.status().ToString();
+    return std::string(result.status().message());
+  }
+
+  std::string dir_;
+  std::vector<std::string> files_;
+};
+
+// --- Defaults and EffectiveThreads -------------------------------------------
+
+TEST_F(ConfigTest, NoFlagsGiveTheDefaults) {
+  Result<CommandLine> cmd = Parse({});
+  ASSERT_TRUE(cmd.ok()) << cmd.status().ToString();
+  const Config& c = cmd->config;
+  EXPECT_EQ(c.bind, "127.0.0.1");
+  EXPECT_EQ(c.port, 6737);
+  EXPECT_EQ(c.threads, 0);
+  EXPECT_EQ(c.log_level, "info");
+  EXPECT_EQ(c.max_line, 65536u);
+  EXPECT_EQ(c.data_dir, "./data");
+  EXPECT_FALSE(c.cluster);
+  EXPECT_EQ(c.node_name, "");
+  EXPECT_EQ(c.config_file, "");
+  EXPECT_FALSE(cmd->show_help);
+  EXPECT_FALSE(cmd->show_version);
+}
+
+TEST_F(ConfigTest, EffectiveThreadsIsThreadsWhenSet) {
+  Config c;
+  c.threads = 3;
+  EXPECT_EQ(c.EffectiveThreads(), 3);
+}
+
+TEST_F(ConfigTest, EffectiveThreadsIsCoreCountWhenZero) {
+  Config c;
+  unsigned cores = std::thread::hardware_concurrency();
+  int expected = cores == 0 ? 1 : static_cast<int>(std::min<unsigned>(cores, kMaxThreads));
+  EXPECT_EQ(c.EffectiveThreads(), expected);
+  EXPECT_GE(c.EffectiveThreads(), 1);
+}
+
+// --- One test per flag ---------------------------------------------------------
+
+TEST_F(ConfigTest, BindFlag) {
+  Result<CommandLine> cmd = Parse({"-a", "0.0.0.0"});
+  ASSERT_TRUE(cmd.ok()) << cmd.status().ToString();
+  EXPECT_EQ(cmd->config.bind, "0.0.0.0");
+}
+
+TEST_F(ConfigTest, PortFlag) {
+  Result<CommandLine> cmd = Parse({"-p", "7000"});
+  ASSERT_TRUE(cmd.ok()) << cmd.status().ToString();
+  EXPECT_EQ(cmd->config.port, 7000);
+}
+
+TEST_F(ConfigTest, PortFlagAcceptsZeroAndMax) {
+  Result<CommandLine> zero = Parse({"-p", "0"});
+  ASSERT_TRUE(zero.ok()) << zero.status().ToString();
+  EXPECT_EQ(zero->config.port, 0);
+  Result<CommandLine> max = Parse({"-p", "65535"});
+  ASSERT_TRUE(max.ok()) << max.status().ToString();
+  EXPECT_EQ(max->config.port, 65535);
+}
+
+TEST_F(ConfigTest, ClusterFlag) {
+  Result<CommandLine> cmd = Parse({"-c"});
+  ASSERT_TRUE(cmd.ok()) << cmd.status().ToString();
+  EXPECT_TRUE(cmd->config.cluster);
+}
+
+TEST_F(ConfigTest, NameFlag) {
+  Result<CommandLine> cmd = Parse({"-i", "node-a"});
+  ASSERT_TRUE(cmd.ok()) << cmd.status().ToString();
+  EXPECT_EQ(cmd->config.node_name, "node-a");
+}
+
+TEST_F(ConfigTest, ConfigFileFlagReadsTheFile) {
+  std::string path = WriteFile("[server]\nport = 7100\n");
+  Result<CommandLine> cmd = Parse({"-f", path});
+  ASSERT_TRUE(cmd.ok()) << cmd.status().ToString();
+  EXPECT_EQ(cmd->config.config_file, path);
+  EXPECT_EQ(cmd->config.port, 7100);
+}
+
+TEST_F(ConfigTest, ConfigLongFlagIsAnAliasOfF) {
+  std::string path = WriteFile("[server]\nport = 7101\n");
+  Result<CommandLine> cmd = Parse({"--config", path});
+  ASSERT_TRUE(cmd.ok()) << cmd.status().ToString();
+  EXPECT_EQ(cmd->config.config_file, path);
+  EXPECT_EQ(cmd->config.port, 7101);
+}
+
+TEST_F(ConfigTest, DataDirFlag) {
+  Result<CommandLine> cmd = Parse({"--data-dir", "/var/lib/memento"});
+  ASSERT_TRUE(cmd.ok()) << cmd.status().ToString();
+  EXPECT_EQ(cmd->config.data_dir, "/var/lib/memento");
+}
+
+TEST_F(ConfigTest, ThreadsFlag) {
+  Result<CommandLine> cmd = Parse({"--threads", "4"});
+  ASSERT_TRUE(cmd.ok()) << cmd.status().ToString();
+  EXPECT_EQ(cmd->config.threads, 4);
+  EXPECT_EQ(cmd->config.EffectiveThreads(), 4);
+}
+
+TEST_F(ConfigTest, LogLevelFlag) {
+  for (const char* level : {"debug", "info", "warning", "error"}) {
+    Result<CommandLine> cmd = Parse({"--log-level", level});
+    ASSERT_TRUE(cmd.ok()) << cmd.status().ToString();
+    EXPECT_EQ(cmd->config.log_level, level);
+  }
+}
+
+TEST_F(ConfigTest, MaxLineFlag) {
+  Result<CommandLine> cmd = Parse({"--max-line", "1024"});
+  ASSERT_TRUE(cmd.ok()) << cmd.status().ToString();
+  EXPECT_EQ(cmd->config.max_line, 1024u);
+}
+
+TEST_F(ConfigTest, HelpFlagsSetShowHelp) {
+  for (const char* flag : {"-h", "--help"}) {
+    Result<CommandLine> cmd = Parse({flag});
+    ASSERT_TRUE(cmd.ok()) << cmd.status().ToString();
+    EXPECT_TRUE(cmd->show_help) << flag;
+    EXPECT_FALSE(cmd->show_version) << flag;
+  }
+}
+
+TEST_F(ConfigTest, VersionFlagsSetShowVersion) {
+  for (const char* flag : {"-v", "--version"}) {
+    Result<CommandLine> cmd = Parse({flag});
+    ASSERT_TRUE(cmd.ok()) << cmd.status().ToString();
+    EXPECT_TRUE(cmd->show_version) << flag;
+    EXPECT_FALSE(cmd->show_help) << flag;
+  }
+}
+
+TEST_F(ConfigTest, HelpDoesNotReadTheFile) {
+  Result<CommandLine> cmd = Parse({"-f", dir_ + "/missing.toml", "--help"});
+  ASSERT_TRUE(cmd.ok()) << cmd.status().ToString();
+  EXPECT_TRUE(cmd->show_help);
+}
+
+// --- Flag forms and precedence ----------------------------------------------------
+
+TEST_F(ConfigTest, LongFlagsAcceptEqualsForm) {
+  std::string path = WriteFile("");
+  Result<CommandLine> cmd = Parse({"--data-dir=/srv/memento", "--threads=8", "--log-level=debug",
+                                   "--max-line=2048", "--config=" + path});
+  ASSERT_TRUE(cmd.ok()) << cmd.status().ToString();
+  EXPECT_EQ(cmd->config.data_dir, "/srv/memento");
+  EXPECT_EQ(cmd->config.threads, 8);
+  EXPECT_EQ(cmd->config.log_level, "debug");
+  EXPECT_EQ(cmd->config.max_line, 2048u);
+  EXPECT_EQ(cmd->config.config_file, path);
+}
+
+TEST_F(ConfigTest, EqualsFormKeepsLaterEqualsSigns) {
+  Result<CommandLine> cmd = Parse({"--data-dir=a=b"});
+  ASSERT_TRUE(cmd.ok()) << cmd.status().ToString();
+  EXPECT_EQ(cmd->config.data_dir, "a=b");
+}
+
+TEST_F(ConfigTest, LastRepeatedFlagWins) {
+  Result<CommandLine> cmd = Parse({"-p", "7000", "-p", "7001"});
+  ASSERT_TRUE(cmd.ok()) << cmd.status().ToString();
+  EXPECT_EQ(cmd->config.port, 7001);
+}
+
+TEST_F(ConfigTest, FlagsOverrideFile) {
+  std::string path = WriteFile(
+      "[server]\nport = 7000\nbind = \"10.0.0.1\"\n"
+      "[storage]\ndata_dir = \"file-dir\"\n");
+  // The flag before -f wins too: the file is read first, whatever the order.
+  Result<CommandLine> cmd = Parse({"-p", "7001", "-f", path, "--data-dir", "flag-dir"});
+  ASSERT_TRUE(cmd.ok()) << cmd.status().ToString();
+  EXPECT_EQ(cmd->config.port, 7001);
+  EXPECT_EQ(cmd->config.data_dir, "flag-dir");
+  EXPECT_EQ(cmd->config.bind, "10.0.0.1");  // not given as a flag: the file's value
+}
+
+TEST_F(ConfigTest, FileOverridesDefaults) {
+  std::string path = WriteFile(R"(
+[server]
+bind = "0.0.0.0"
+port = 7200
+threads = 2
+log_level = "warning"
+max_line = 4096
+
+[storage]
+data_dir = "/var/lib/memento"
+
+[cluster]
+enabled = true
+name = "node-b"
+)");
+  Result<Config> config = LoadConfigFile(path, Config());
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_EQ(config->bind, "0.0.0.0");
+  EXPECT_EQ(config->port, 7200);
+  EXPECT_EQ(config->threads, 2);
+  EXPECT_EQ(config->log_level, "warning");
+  EXPECT_EQ(config->max_line, 4096u);
+  EXPECT_EQ(config->data_dir, "/var/lib/memento");
+  EXPECT_TRUE(config->cluster);
+  EXPECT_EQ(config->node_name, "node-b");
+}
+
+TEST_F(ConfigTest, KeysAbsentFromFileKeepBaseValues) {
+  Config base;
+  base.port = 1234;
+  base.data_dir = "base-dir";
+  Result<Config> config = ParseConfigToml("[server]\nthreads = 2\n", "memento.toml", base);
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_EQ(config->port, 1234);
+  EXPECT_EQ(config->data_dir, "base-dir");
+  EXPECT_EQ(config->threads, 2);
+}
+
+TEST_F(ConfigTest, RelativeDataDirInFileStaysRelative) {
+  Result<Config> config = Toml("[storage]\ndata_dir = \"var/data\"\n");
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_EQ(config->data_dir, "var/data");
+}
+
+TEST_F(ConfigTest, DottedKeysAndInlineTablesWork) {
+  Result<Config> config = Toml("server.port = 7300\ncluster = { enabled = true }\n");
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_EQ(config->port, 7300);
+  EXPECT_TRUE(config->cluster);
+}
+
+TEST_F(ConfigTest, EmptyFileGivesBase) {
+  Result<Config> config = Toml("# nothing here\n");
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_EQ(*config, Config());
+}
+
+// The shipped example must hold every key at its default (see its header comment).
+TEST_F(ConfigTest, ExampleFileHoldsTheDefaults) {
+  std::string source = __FILE__;  // .../daemon/config_test.cc
+  std::string example = source.substr(0, source.rfind("/daemon/")) + "/etc/memento.toml";
+  Result<Config> config = LoadConfigFile(example, Config());
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_EQ(*config, Config());
+}
+
+// --- Errors in the file -------------------------------------------------------------
+
+TEST_F(ConfigTest, UnknownKeyNamesFileLineAndKey) {
+  EXPECT_EQ(Error(Toml("[server]\nport = 1\nprot = 2\n")),
+            "memento.toml:3:1: unknown key 'server.prot'");
+}
+
+TEST_F(ConfigTest, UnknownKeyInRealFileNamesThePath) {
+  std::string path = WriteFile("[storage]\n\ndatadir = \"x\"\n");
+  std::string error = Error(LoadConfigFile(path, Config()));
+  EXPECT_THAT(error, StartsWith(path + ":3:1: "));
+  EXPECT_THAT(error, HasSubstr("storage.datadir"));
+}
+
+TEST_F(ConfigTest, UnknownTableIsRejected) {
+  EXPECT_EQ(Error(Toml("[server]\nport = 1\n[replication]\nfactor = 2\n")),
+            "memento.toml:3:2: unknown table 'replication'");
+}
+
+TEST_F(ConfigTest, TopLevelKeyIsUnknown) {
+  EXPECT_EQ(Error(Toml("port = 6737\n")), "memento.toml:1:1: unknown key 'port'");
+}
+
+// Until the cluster issue adds it.
+TEST_F(ConfigTest, ClusterNodesIsUnknownForNow) {
+  std::string error = Error(Toml("[[cluster.nodes]]\nname = \"a\"\n"));
+  EXPECT_THAT(error, HasSubstr("unknown key 'cluster.nodes'"));
+  EXPECT_THAT(error, StartsWith("memento.toml:1:"));
+}
+
+TEST_F(ConfigTest, WrongTypeNamesKeyAndLine) {
+  EXPECT_EQ(Error(Toml("[server]\n\nport = \"6737\"\n")),
+            "memento.toml:3:8: server.port: expected an integer, got a string");
+}
+
+TEST_F(ConfigTest, WrongTypeForStringAndBoolean) {
+  EXPECT_EQ(Error(Toml("[storage]\ndata_dir = 5\n")),
+            "memento.toml:2:12: storage.data_dir: expected a string, got an integer");
+  EXPECT_EQ(Error(Toml("[cluster]\nenabled = \"yes\"\n")),
+            "memento.toml:2:11: cluster.enabled: expected a boolean, got a string");
+}
+
+TEST_F(ConfigTest, KnownTableGivenAsValueIsWrongType) {
+  EXPECT_EQ(Error(Toml("server = 1\n")),
+            "memento.toml:1:10: server: expected a table, got an integer");
+}
+
+TEST_F(ConfigTest, PortOutOfRangeInFile) {
+  EXPECT_EQ(Error(Toml("[server]\nport = 70000\n")),
+            "memento.toml:2:8: server.port: 70000 is not a port (0-65535)");
+  EXPECT_THAT(Error(Toml("[server]\nport = -1\n")), HasSubstr("-1 is not a port (0-65535)"));
+}
+
+TEST_F(ConfigTest, ThreadsOutOfRangeInFile) {
+  EXPECT_THAT(Error(Toml("[server]\nthreads = 1025\n")),
+              HasSubstr("server.threads: 1025 is not a thread count (0-1024)"));
+}
+
+TEST_F(ConfigTest, MaxLineOutOfRangeInFile) {
+  EXPECT_THAT(Error(Toml("[server]\nmax_line = 1023\n")),
+              HasSubstr("server.max_line: 1023 is not a line limit (1024-536870912)"));
+  EXPECT_THAT(Error(Toml("[server]\nmax_line = 536870913\n")),
+              HasSubstr("server.max_line: 536870913 is not a line limit"));
+}
+
+TEST_F(ConfigTest, UnknownLogLevelInFile) {
+  EXPECT_EQ(Error(Toml("[server]\nlog_level = \"verbose\"\n")),
+            "memento.toml:2:13: server.log_level: 'verbose' is not a log level "
+            "(debug, info, warning, error)");
+}
+
+TEST_F(ConfigTest, EmptyBindAndDataDirInFile) {
+  EXPECT_EQ(Error(Toml("[server]\nbind = \"\"\n")),
+            "memento.toml:2:8: server.bind: must not be empty");
+  EXPECT_EQ(Error(Toml("[storage]\ndata_dir = \"\"\n")),
+            "memento.toml:2:12: storage.data_dir: must not be empty");
+}
+
+TEST_F(ConfigTest, SyntaxErrorNamesFileLineAndColumn) {
+  std::string error = Error(Toml("[server]\nport = = 1\n"));
+  EXPECT_THAT(error, StartsWith("memento.toml:2:"));
+  EXPECT_THAT(error, HasSubstr("Error while parsing"));
+}
+
+TEST_F(ConfigTest, DuplicateKeyIsASyntaxError) {
+  EXPECT_THAT(Error(Toml("[server]\nport = 1\nport = 2\n")), StartsWith("memento.toml:3:"));
+}
+
+TEST_F(ConfigTest, FirstProblemInFileOrderIsReported) {
+  // toml++ keeps keys sorted; 'server' comes after 'cluster', but its line is first.
+  EXPECT_EQ(Error(Toml("[server]\nport = \"x\"\n[cluster]\nbogus = 1\n")),
+            "memento.toml:2:8: server.port: expected an integer, got a string");
+}
+
+TEST_F(ConfigTest, MissingFileIsIOErrorNamingIt) {
+  std::string path = dir_ + "/missing.toml";
+  Result<Config> config = LoadConfigFile(path, Config());
+  ASSERT_FALSE(config.ok());
+  EXPECT_TRUE(config.status().IsIOError()) << config.status().ToString();
+  EXPECT_THAT(std::string(config.status().message()), HasSubstr(path));
+  EXPECT_THAT(std::string(config.status().message()), HasSubstr("No such file"));
+}
+
+TEST_F(ConfigTest, MissingFileFromFlagIsIOError) {
+  std::string path = dir_ + "/missing.toml";
+  Result<CommandLine> cmd = Parse({"-f", path});
+  ASSERT_FALSE(cmd.ok());
+  EXPECT_TRUE(cmd.status().IsIOError()) << cmd.status().ToString();
+  EXPECT_THAT(std::string(cmd.status().message()), HasSubstr(path));
+}
+
+TEST_F(ConfigTest, DirectoryAsFileIsIOError) {
+  Result<Config> config = LoadConfigFile(dir_, Config());
+  ASSERT_FALSE(config.ok());
+  EXPECT_TRUE(config.status().IsIOError()) << config.status().ToString();
+  EXPECT_THAT(std::string(config.status().message()), HasSubstr(dir_));
+}
+
+TEST_F(ConfigTest, BadFileFromFlagStopsParsing) {
+  std::string path = WriteFile("[server]\nprot = 1\n");
+  EXPECT_EQ(Error(Parse({"-f", path})), path + ":2:1: unknown key 'server.prot'");
+}
+
+// --- Errors in the flags ------------------------------------------------------------
+
+TEST_F(ConfigTest, UnknownFlag) {
+  EXPECT_EQ(Error(Parse({"--foo"})), "unknown flag '--foo'");
+  EXPECT_EQ(Error(Parse({"--foo=1"})), "unknown flag '--foo'");
+  EXPECT_EQ(Error(Parse({"-x"})), "unknown flag '-x'");
+}
+
+TEST_F(ConfigTest, ShortFlagHasNoEqualsForm) {
+  EXPECT_EQ(Error(Parse({"-p=7000"})), "unknown flag '-p=7000'");
+}
+
+TEST_F(ConfigTest, UnexpectedArgument) {
+  EXPECT_EQ(Error(Parse({"start"})), "unexpected argument 'start'");
+}
+
+TEST_F(ConfigTest, MissingFlagValue) {
+  EXPECT_EQ(Error(Parse({"-p"})), "flag -p needs a value");
+  EXPECT_EQ(Error(Parse({"-c", "--data-dir"})), "flag --data-dir needs a value");
+}
+
+TEST_F(ConfigTest, SwitchTakesNoValue) {
+  EXPECT_EQ(Error(Parse({"--help=yes"})), "flag --help takes no value");
+}
+
+TEST_F(ConfigTest, PortOutOfRangeInFlags) {
+  EXPECT_EQ(Error(Parse({"-p", "70000"})), "-p: '70000' is not a port (0-65535)");
+  EXPECT_EQ(Error(Parse({"-p", "-1"})), "-p: '-1' is not a port (0-65535)");
+}
+
+TEST_F(ConfigTest, NonNumericPortInFlags) {
+  EXPECT_EQ(Error(Parse({"-p", "http"})), "-p: 'http' is not a port (0-65535)");
+  EXPECT_EQ(Error(Parse({"-p", "80x"})), "-p: '80x' is not a port (0-65535)");
+  EXPECT_EQ(Error(Parse({"-p", ""})), "-p: '' is not a port (0-65535)");
+  EXPECT_EQ(Error(Parse({"-p", "99999999999999999999999"})),
+            "-p: '99999999999999999999999' is not a port (0-65535)");
+}
+
+TEST_F(ConfigTest, ThreadsOutOfRangeInFlags) {
+  EXPECT_EQ(Error(Parse({"--threads=2000"})), "--threads: '2000' is not a thread count (0-1024)");
+}
+
+TEST_F(ConfigTest, MaxLineOutOfRangeInFlags) {
+  EXPECT_EQ(Error(Parse({"--max-line", "100"})),
+            "--max-line: '100' is not a line limit (1024-536870912)");
+}
+
+TEST_F(ConfigTest, UnknownLogLevelInFlags) {
+  EXPECT_EQ(Error(Parse({"--log-level", "WARN"})),
+            "--log-level: 'WARN' is not a log level (debug, info, warning, error)");
+}
+
+TEST_F(ConfigTest, EmptyValuesInFlags) {
+  EXPECT_EQ(Error(Parse({"-a", ""})), "-a: must not be empty");
+  EXPECT_EQ(Error(Parse({"--data-dir="})), "--data-dir: must not be empty");
+}
+
+TEST_F(ConfigTest, EmptyConfigFileFlagIsAMissingFile) {
+  Result<CommandLine> cmd = Parse({"-f", ""});
+  ASSERT_FALSE(cmd.ok());
+  EXPECT_TRUE(cmd.status().IsIOError()) << cmd.status().ToString();
+}
+
+// --- Usage ----------------------------------------------------------------------------
+
+TEST_F(ConfigTest, UsageListsEveryFlagWithDefaultAndKey) {
+  std::string usage = UsageText("memento");
+  EXPECT_THAT(usage, StartsWith("Usage: memento "));
+  for (const char* text :
+       {"-a HOST", "127.0.0.1", "server.bind", "-p PORT", "6737", "server.port", "--threads N",
+        "server.threads", "--log-level L", "server.log_level", "--max-line BYTES", "65536",
+        "server.max_line", "--data-dir DIR", "./data", "storage.data_dir", "-c ",
+        "cluster.enabled", "-i NAME", "cluster.name", "-f, --config FILE", "-h, --help",
+        "-v, --version"}) {
+    EXPECT_THAT(usage, HasSubstr(text));
+  }
+}
+
+}  // namespace
+}  // namespace memento::daemon

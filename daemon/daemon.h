@@ -1,0 +1,59 @@
+// Daemon: owns the data directory lock, the table, the command layer, the network
+// server and the background expiry reaper, and starts/stops them in order.
+//
+// Thread-safety: Start/Stop from one controlling thread.
+#pragma once
+
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "common/status.h"
+#include "daemon/commands.h"
+#include "daemon/config.h"
+#include "net/server.h"
+#include "storage/table/table.h"
+
+namespace memento::daemon {
+
+class Daemon {
+ public:
+  explicit Daemon(Config config);
+  ~Daemon();  // Stop()s if running
+  Daemon(const Daemon&) = delete;
+  Daemon& operator=(const Daemon&) = delete;
+
+  // Creates and locks the data directory, then starts serving. Errors:
+  //   Busy            - another memento holds the data directory, or the port is taken
+  //   InvalidArgument - a setting this build cannot honour (e.g. -c, see docs/cluster.md)
+  //   IOError         - the data directory cannot be created or locked
+  Status Start();
+  // The port clients connect to (the bound one when the config said 0).
+  uint16_t port() const { return server_ ? server_->port() : 0; }
+  // Stops accepting, flushes replies in flight, stops background work, releases
+  // the data directory lock. Idempotent.
+  void Stop();
+
+ private:
+  Status LockDataDir();
+  void ReaperLoop();
+
+  Config config_;
+  int lock_fd_ = -1;
+  std::unique_ptr<table::Table> table_;
+  std::unique_ptr<Commands> commands_;
+  std::unique_ptr<net::Server> server_;
+
+  std::thread reaper_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stopping_ = false;  // guarded by mu_
+};
+
+// Blocks SIGINT and SIGTERM, starts a Daemon and waits for one of them, then stops
+// it cleanly. Returns the process exit code: 0 after a clean stop, 1 when start-up
+// failed (the reason is logged).
+int RunUntilSignalled(const Config& config);
+
+}  // namespace memento::daemon

@@ -1,0 +1,357 @@
+#include "net/connection.h"
+
+#include <sys/epoll.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <cassert>
+#include <cerrno>
+#include <cstring>
+#include <utility>
+
+#include "common/clock.h"
+#include "common/logging.h"
+
+namespace memento::net {
+
+namespace {
+
+// Each read asks for at least this much; also the first input buffer's size.
+constexpr size_t kMinReadSpace = 16 * 1024;
+// An empty input buffer bigger than this is released.
+constexpr size_t kMaxIdleInputCapacity = 4 * kMinReadSpace;
+// An empty output buffer bigger than this is released (one big reply should not
+// pin its memory for the life of an idle connection).
+constexpr size_t kMaxIdleOutputCapacity = 64 * 1024;
+// How long a closing connection waits for the peer to close after our last reply.
+constexpr int64_t kLingerMicros = 1'000'000;
+// Bytes thrown away per wakeup while lingering, and before a graceful close.
+constexpr size_t kDiscardBudget = 64 * 1024;
+
+}  // namespace
+
+Connection::Connection(AcceptedSocket socket, uint64_t id, int epoll_fd,
+                       const ServerOptions& options, CommandHandler* handler,
+                       LoopCounters* counters)
+    : fd_(std::move(socket.fd)),
+      epoll_fd_(epoll_fd),
+      output_pause_bytes_(options.output_pause_bytes),
+      handler_(handler),
+      counters_(counters),
+      parser_(options.max_line) {
+  session_.id = id;
+  session_.peer = std::move(socket.peer);
+  session_.connected_ms = NowMillis();
+  LoopCounters::Add(counters_->connected_clients, 1);
+}
+
+Connection::~Connection() { Close(/*graceful=*/false); }
+
+Status Connection::Register() {
+  epoll_event event{};
+  event.events = EPOLLIN;
+  event.data.u64 = session_.id;
+  if (::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd_.get(), &event) != 0) {
+    Status status = Status::FromErrno("epoll_ctl(ADD) for client " + session_.peer, errno);
+    Close(/*graceful=*/false);
+    return status;
+  }
+  interest_ = EPOLLIN;
+  return Status::OK();
+}
+
+// ---------------------------------------------------------------------------
+// Events
+
+void Connection::OnEvents(uint32_t events) {
+  if (state_ == State::kClosed) return;
+  if (events & EPOLLERR) {
+    Close(/*graceful=*/false);
+    return;
+  }
+  if (state_ == State::kLingering) {
+    // EPOLLHUP shows up here as a recv() of 0 or an error.
+    if (DiscardInput(kDiscardBudget)) Close(/*graceful=*/false);
+    return;
+  }
+  if (events & EPOLLHUP) {
+    // Both directions are gone (reset, or shut down on both sides): nothing queued
+    // can be delivered any more.
+    Close(/*graceful=*/false);
+    return;
+  }
+  // The interest may have changed since epoll_wait() reported EPOLLIN, so check
+  // again that reading is wanted.
+  if ((events & EPOLLIN) && state_ == State::kOpen && !peer_eof_ && !output_paused()) {
+    ReadInput();
+    if (state_ == State::kClosed) return;
+  }
+  // EPOLLOUT needs nothing special: Process() flushes and, if that brought the
+  // output below the pause limit, executes the requests that were held back.
+  Process();
+}
+
+void Connection::BeginDrain() {
+  switch (state_) {
+    case State::kClosed:
+      return;
+    case State::kLingering:
+      Close(/*graceful=*/false);
+      return;
+    case State::kOpen:
+    case State::kClosing:
+      state_ = State::kClosing;
+      linger_ = false;  // the server is going away; no time to wait for the peer
+      if (pending_output() == 0) {
+        Close(/*graceful=*/true);
+        return;
+      }
+      UpdateInterest();
+      return;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Input
+
+void Connection::ReserveInput() {
+  if (in_start_ == in_end_) in_start_ = in_end_ = 0;
+  if (in_capacity_ - in_end_ >= kMinReadSpace) return;
+  const size_t used = in_end_ - in_start_;
+  // Moving the unconsumed tail to the front costs a memmove, so do it only when it
+  // frees at least half the buffer; otherwise grow (which compacts as it copies).
+  if (in_start_ > 0 && in_start_ >= in_capacity_ / 2) {
+    std::memmove(in_.get(), in_.get() + in_start_, used);
+    in_start_ = 0;
+    in_end_ = used;
+    if (in_capacity_ - in_end_ >= kMinReadSpace) return;
+  }
+  size_t capacity = in_capacity_ == 0 ? kMinReadSpace : in_capacity_ * 2;
+  while (capacity - used < kMinReadSpace) capacity *= 2;
+  auto bigger = std::make_unique<char[]>(capacity);
+  if (used > 0) std::memcpy(bigger.get(), in_.get() + in_start_, used);
+  in_ = std::move(bigger);
+  in_capacity_ = capacity;
+  in_start_ = 0;
+  in_end_ = used;
+  // The input never holds more than max_line plus one read of unparsed bytes (the
+  // parser fails longer lines, and reading stops while output is paused), so this
+  // growth is bounded.
+}
+
+void Connection::ReadInput() {
+  ReserveInput();
+  ssize_t n = ::recv(fd_.get(), in_.get() + in_end_, in_capacity_ - in_end_, 0);
+  if (n > 0) {
+    if (!dialect_chosen_) {
+      dialect_chosen_ = true;
+      if (in_[in_end_] == '*') {
+        // RESP hook: a first byte of '*' means a RESP2 client. This is where the
+        // connection will switch to proto::RespParser and proto::RespReplyBuilder
+        // (point reply_ at the RESP encoder, parse with the RESP parser) and set
+        // session_.dialect = Dialect::kResp. Until RESP is enabled the connection is
+        // served with the text protocol: the client gets text replies, or a
+        // line-length error.
+      }
+    }
+    in_end_ += static_cast<size_t>(n);
+    LoopCounters::Add(counters_->net_input_bytes, static_cast<uint64_t>(n));
+    return;
+  }
+  if (n == 0) {
+    // The peer will send nothing more. Requests already received still run and
+    // their replies are still sent (a client may half-close after its last
+    // request); then the connection closes.
+    peer_eof_ = true;
+    return;
+  }
+  // Level-triggered: after EAGAIN or EINTR epoll simply reports the socket again.
+  if (errno == EAGAIN || errno == EINTR) return;
+  // ECONNRESET and friends: the peer is gone.
+  Close(/*graceful=*/false);
+}
+
+bool Connection::DiscardInput(size_t budget) {
+  char scratch[4096];
+  while (budget > 0) {
+    ssize_t n = ::recv(fd_.get(), scratch, sizeof(scratch), 0);
+    if (n > 0) {
+      LoopCounters::Add(counters_->net_input_bytes, static_cast<uint64_t>(n));
+      budget -= std::min(budget, static_cast<size_t>(n));
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) return false;
+    return true;  // EOF or an error: the peer is done
+  }
+  return false;
+}
+
+// ---------------------------------------------------------------------------
+// Execution
+
+void Connection::Process() {
+  for (;;) {
+    bool stalled_on_output = state_ == State::kOpen && ExecuteBuffered();
+    if (!Flush()) return;
+    if (state_ == State::kClosing && pending_output() == 0) {
+      FinishClosing();
+      return;
+    }
+    // Requests were held back by back-pressure but the flush made room: go on.
+    if (!stalled_on_output || state_ != State::kOpen || output_paused()) break;
+  }
+  UpdateInterest();
+}
+
+bool Connection::ExecuteBuffered() {
+  uint64_t executed = 0;
+  bool stalled = false;
+  while (state_ == State::kOpen) {
+    if (output_paused()) {
+      stalled = true;
+      break;
+    }
+    proto::ParseResult result;
+    if (in_end_ > in_start_) {
+      result = parser_.Parse(std::string_view(in_.get() + in_start_, in_end_ - in_start_), &argv_);
+    }
+    if (result.status == proto::ParseStatus::kNeedMore) {
+      if (peer_eof_) StartClosing(/*linger=*/false);  // a partial last line is dropped
+      break;
+    }
+    if (result.status == proto::ParseStatus::kError) {
+      // As Redis' setProtocolError: say why, then close. The rest of the input is
+      // never read or parsed.
+      log::Debug("client %s: %.*s; closing", session_.peer.c_str(),
+                 static_cast<int>(result.error.size()), result.error.data());
+      reply_->Error(result.error);
+      LoopCounters::Add(counters_->protocol_errors, 1);
+      in_start_ = in_end_ = 0;
+      StartClosing(/*linger=*/true);
+      break;
+    }
+    // argv_ views stay valid through Execute(): the buffer only moves in ReadInput().
+    in_start_ += result.consumed;
+    if (argv_.empty()) continue;  // a blank line is not a request
+    handler_->Execute(session_, argv_, *reply_);
+    ++executed;
+    if (session_.close_after_reply) StartClosing(/*linger=*/true);
+  }
+  if (in_start_ == in_end_) {
+    in_start_ = in_end_ = 0;
+    // A buffer that grew for one long line goes back to the allocator once empty.
+    if (in_capacity_ > kMaxIdleInputCapacity) {
+      in_.reset();
+      in_capacity_ = 0;
+    }
+  }
+  if (executed > 0) LoopCounters::Add(counters_->total_commands, executed);
+  return stalled;
+}
+
+// ---------------------------------------------------------------------------
+// Output
+
+bool Connection::Flush() {
+  while (out_sent_ < out_.size()) {
+    // MSG_NOSIGNAL: a peer that is gone yields EPIPE here instead of a SIGPIPE that
+    // would kill the process unless someone remembered to ignore it.
+    ssize_t n = ::send(fd_.get(), out_.data() + out_sent_, out_.size() - out_sent_, MSG_NOSIGNAL);
+    if (n > 0) {
+      out_sent_ += static_cast<size_t>(n);
+      LoopCounters::Add(counters_->net_output_bytes, static_cast<uint64_t>(n));
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) break;  // the rest waits for EPOLLOUT
+    Close(/*graceful=*/false);            // EPIPE, ECONNRESET: the peer is gone
+    return false;
+  }
+  if (out_sent_ == out_.size()) {
+    out_.clear();
+    out_sent_ = 0;
+    if (out_.capacity() > kMaxIdleOutputCapacity) std::string().swap(out_);
+  } else if (out_sent_ > out_.size() / 2) {
+    // Compact once more than half is sent, so the memmove is paid for by the sends.
+    out_.erase(0, out_sent_);
+    out_sent_ = 0;
+  }
+  return true;
+}
+
+void Connection::UpdateInterest() {
+  uint32_t want = 0;
+  switch (state_) {
+    case State::kOpen:
+      if (!peer_eof_ && !output_paused()) want |= EPOLLIN;
+      if (pending_output() > 0) want |= EPOLLOUT;
+      break;
+    case State::kClosing:
+      if (pending_output() > 0) want |= EPOLLOUT;
+      break;
+    case State::kLingering:
+      want = EPOLLIN;
+      break;
+    case State::kClosed:
+      return;
+  }
+  if (want == interest_) return;
+  epoll_event event{};
+  event.events = want;
+  event.data.u64 = session_.id;
+  if (::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd_.get(), &event) != 0) {
+    log::Warning("epoll_ctl(MOD) for client %s: %s; closing it", session_.peer.c_str(),
+                 std::strerror(errno));
+    Close(/*graceful=*/false);
+    return;
+  }
+  interest_ = want;
+}
+
+// ---------------------------------------------------------------------------
+// Closing
+
+void Connection::StartClosing(bool linger) {
+  if (state_ != State::kOpen) return;
+  state_ = State::kClosing;
+  linger_ = linger;
+}
+
+void Connection::FinishClosing() {
+  assert(state_ == State::kClosing && pending_output() == 0);
+  if (!linger_ || peer_eof_) {
+    Close(/*graceful=*/true);
+    return;
+  }
+  // Our FIN follows the last reply, so the client sees it and then EOF. The peer
+  // may still be sending (the rest of an over-long line, requests pipelined after
+  // QUIT); reading those bytes until it closes keeps the kernel from answering
+  // them with RST, which could destroy replies not yet delivered.
+  if (::shutdown(fd_.get(), SHUT_WR) != 0) {
+    Close(/*graceful=*/false);
+    return;
+  }
+  state_ = State::kLingering;
+  linger_deadline_us_ = MonotonicMicros() + kLingerMicros;
+  in_.reset();
+  in_capacity_ = in_start_ = in_end_ = 0;
+  UpdateInterest();
+}
+
+void Connection::Close(bool graceful) {
+  if (state_ == State::kClosed) return;
+  // Unread input at close() makes the kernel reset the connection and drop unsent
+  // bytes; take in what is already there (bounded) to avoid that in the common case.
+  if (graceful && !peer_eof_) (void)DiscardInput(kDiscardBudget);
+  // The fd is never duplicated, so closing it also removes it from the epoll set.
+  fd_.Reset();
+  state_ = State::kClosed;
+  in_.reset();
+  in_capacity_ = in_start_ = in_end_ = 0;
+  std::string().swap(out_);
+  out_sent_ = 0;
+  LoopCounters::Sub(counters_->connected_clients, 1);
+}
+
+}  // namespace memento::net

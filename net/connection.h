@@ -1,0 +1,130 @@
+// Connection: one client socket served by an event loop.
+//
+// A connection owns an input buffer that the incremental TextParser reads requests
+// from (any number per read, or one split across many reads), and an output buffer
+// that replies are encoded into and drained with non-blocking sends. Replies leave in
+// request order and are never dropped while the peer is reachable.
+//
+// Life cycle (state()):
+//   kOpen      reading, executing, writing.
+//   kClosing   executes nothing more (QUIT, protocol error, peer EOF, server
+//              shutdown); writes out what is queued, then closes or lingers.
+//   kLingering our side is shut down for writing (the peer sees EOF after the last
+//              reply); input is read and thrown away until the peer closes or
+//              linger_deadline_us() passes. Closing with unread input would make
+//              the kernel send RST, which may destroy replies still in flight.
+//   kClosed    the fd is closed; the owner may destroy the object.
+//
+// Back-pressure: while more than output_pause_bytes are unsent, the connection
+// neither parses buffered input nor reads from the socket (EPOLLIN is off), so a
+// client that does not read its replies holds bounded memory and cannot starve the
+// others on the same loop. It resumes once its output drains below the limit.
+//
+// Thread-safety: everything runs on the owning loop's thread.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "net/counters.h"
+#include "net/listener.h"
+#include "net/proto/text_parser.h"
+#include "net/proto/text_reply.h"
+#include "net/server.h"
+#include "net/socket_util.h"
+
+namespace memento::net {
+
+class Connection {
+ public:
+  enum class State { kOpen, kClosing, kLingering, kClosed };
+
+  // "*handler" and "*counters" must outlive the connection; `epoll_fd` must stay
+  // open while it is not kClosed. The connection counts itself in
+  // counters->connected_clients until it closes.
+  Connection(AcceptedSocket socket, uint64_t id, int epoll_fd, const ServerOptions& options,
+             CommandHandler* handler, LoopCounters* counters);
+  ~Connection();  // closes the socket if still open
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  // Adds the socket to the epoll set with data.u64 = id(). On error the connection
+  // is closed and the error returned.
+  Status Register();
+
+  // Handles the events epoll reported for this socket.
+  void OnEvents(uint32_t events);
+  // Server shutdown: executes nothing more, keeps writing queued replies and closes
+  // once they are out (the loop enforces the deadline with Abort()).
+  void BeginDrain();
+  // Closes now, discarding unsent output.
+  void Abort() { Close(/*graceful=*/false); }
+
+  uint64_t id() const { return session_.id; }
+  State state() const { return state_; }
+  // REQUIRES: state() == kLingering. MonotonicMicros() after which to Abort().
+  int64_t linger_deadline_us() const { return linger_deadline_us_; }
+
+ private:
+  size_t pending_output() const { return out_.size() - out_sent_; }
+  bool output_paused() const { return pending_output() > output_pause_bytes_; }
+
+  void ReadInput();
+  // Parses, executes and flushes until nothing more can be done now; then fixes the
+  // epoll interest. May close the connection.
+  void Process();
+  // Executes complete requests from the input buffer. Returns true if it stopped
+  // because the output crossed output_pause_bytes (there may be more to execute).
+  bool ExecuteBuffered();
+  // Sends as much queued output as the socket takes. Returns false if the send
+  // failed and the connection was closed.
+  bool Flush();
+  // Executes nothing more; once the output is flushed, lingers (if `linger`) or
+  // closes.
+  void StartClosing(bool linger);
+  // The output is flushed in kClosing: linger or close.
+  void FinishClosing();
+  // Reads and throws away up to `budget` bytes. Returns true if the peer has
+  // closed (or reset) its side.
+  bool DiscardInput(size_t budget);
+  void UpdateInterest();
+  // Makes room for at least kMinReadSpace bytes after in_end_.
+  void ReserveInput();
+  void Close(bool graceful);
+
+  UniqueFd fd_;
+  const int epoll_fd_;
+  const size_t output_pause_bytes_;
+  CommandHandler* const handler_;
+  LoopCounters* const counters_;
+
+  State state_ = State::kOpen;
+  bool linger_ = false;    // in kClosing: linger after the flush
+  bool peer_eof_ = false;  // the peer shut down its sending side
+  bool dialect_chosen_ = false;
+  uint32_t interest_ = 0;  // events currently registered with epoll
+  int64_t linger_deadline_us_ = 0;
+
+  Session session_;
+  proto::TextParser parser_;
+  std::vector<std::string_view> argv_;  // views into in_, reused across requests
+
+  // Input: bytes [in_start_, in_end_) of in_ are received but not yet consumed.
+  std::unique_ptr<char[]> in_;
+  size_t in_capacity_ = 0;
+  size_t in_start_ = 0;
+  size_t in_end_ = 0;
+
+  // Output: bytes [out_sent_, out_.size()) are encoded but not yet sent.
+  std::string out_;
+  size_t out_sent_ = 0;
+  proto::TextReplyBuilder text_reply_{&out_};
+  // The encoder for this connection's dialect; see the RESP hook in ReadInput().
+  proto::ReplyBuilder* reply_ = &text_reply_;
+};
+
+}  // namespace memento::net

@@ -1,0 +1,190 @@
+#include "net/event_loop.h"
+
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cassert>
+#include <cerrno>
+#include <cstring>
+
+#include "common/clock.h"
+#include "common/logging.h"
+
+namespace memento::net {
+
+namespace {
+
+// epoll data of the wakeup eventfd; connection ids start at 1.
+constexpr uint64_t kWakeId = 0;
+constexpr int kMaxEventsPerWait = 256;
+
+}  // namespace
+
+EventLoop::EventLoop(int index, const ServerOptions& options, CommandHandler* handler,
+                     LoopCounters* counters)
+    : index_(index), options_(options), handler_(handler), counters_(counters) {}
+
+EventLoop::~EventLoop() { assert(!thread_.joinable()); }
+
+Status EventLoop::Init() {
+  epoll_fd_.Reset(::epoll_create1(EPOLL_CLOEXEC));
+  if (!epoll_fd_.valid()) return Status::FromErrno("epoll_create1", errno);
+  wake_fd_.Reset(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
+  if (!wake_fd_.valid()) return Status::FromErrno("eventfd", errno);
+  epoll_event event{};
+  event.events = EPOLLIN;
+  event.data.u64 = kWakeId;
+  if (::epoll_ctl(epoll_fd_.get(), EPOLL_CTL_ADD, wake_fd_.get(), &event) != 0) {
+    return Status::FromErrno("epoll_ctl(ADD) for the wakeup eventfd", errno);
+  }
+  return Status::OK();
+}
+
+void EventLoop::Start() {
+  thread_ = std::thread([this] { Run(); });
+}
+
+void EventLoop::Join() {
+  if (thread_.joinable()) thread_.join();
+}
+
+// ---------------------------------------------------------------------------
+// Cross-thread entry points
+
+void EventLoop::AddConnection(AcceptedSocket socket, uint64_t id) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    // The acceptor is stopped before the loops, so this does not race with a stop;
+    // if it did, OnWakeup() closes whatever is still queued.
+    pending_.push_back(Handoff{std::move(socket), id});
+  }
+  uint64_t one = 1;
+  // Cannot fail short of a counter overflow (2^64 - 1 wakeups without a read).
+  (void)!::write(wake_fd_.get(), &one, sizeof(one));
+}
+
+void EventLoop::RequestStop(int64_t deadline_us) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_requested_ = true;
+    stop_deadline_us_ = deadline_us;
+  }
+  uint64_t one = 1;
+  (void)!::write(wake_fd_.get(), &one, sizeof(one));
+}
+
+// ---------------------------------------------------------------------------
+// The loop
+
+void EventLoop::Run() {
+  epoll_event events[kMaxEventsPerWait];
+  for (;;) {
+    int n =
+        ::epoll_wait(epoll_fd_.get(), events, kMaxEventsPerWait, NextTimeoutMs(MonotonicMicros()));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      // Only EBADF/EFAULT/EINVAL are possible: a programming error. Stop serving
+      // rather than spin.
+      log::Error("event loop %d: epoll_wait: %s; closing its connections", index_,
+                 std::strerror(errno));
+      break;
+    }
+    for (int i = 0; i < n; ++i) {
+      const uint64_t id = events[i].data.u64;
+      if (id == kWakeId) {
+        OnWakeup();
+        continue;
+      }
+      // A connection closed earlier in this batch is already gone: ids are never
+      // reused, so a stale event finds nothing (an fd number could have been).
+      auto it = connections_.find(id);
+      if (it == connections_.end()) continue;
+      Connection* connection = it->second.get();
+      const Connection::State before = connection->state();
+      connection->OnEvents(events[i].events);
+      AfterEvents(connection, before);
+    }
+    const int64_t now_us = MonotonicMicros();
+    ExpireLingering(now_us);
+    if (draining_ && (connections_.empty() || now_us >= drain_deadline_us_)) break;
+  }
+  // Whatever is left did not drain in time (or the loop failed): close it.
+  connections_.clear();
+  std::lock_guard<std::mutex> lock(mu_);
+  pending_.clear();
+}
+
+void EventLoop::OnWakeup() {
+  uint64_t count;
+  (void)!::read(wake_fd_.get(), &count, sizeof(count));
+
+  std::vector<Handoff> adopted;
+  bool stop = false;
+  int64_t deadline_us = 0;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    adopted.swap(pending_);
+    stop = stop_requested_;
+    deadline_us = stop_deadline_us_;
+  }
+  for (Handoff& handoff : adopted) {
+    if (draining_ || stop) break;  // the queued sockets close with `adopted`
+    auto connection = std::make_unique<Connection>(std::move(handoff.socket), handoff.id,
+                                                   epoll_fd_.get(), options_, handler_, counters_);
+    Status status = connection->Register();
+    if (!status.ok()) {
+      log::Warning("event loop %d: %s; dropping the connection", index_, status.ToString().c_str());
+      continue;
+    }
+    connections_.emplace(handoff.id, std::move(connection));
+  }
+  if (stop && !draining_) {
+    draining_ = true;
+    drain_deadline_us_ = deadline_us;
+    BeginDrain();
+  }
+}
+
+void EventLoop::AfterEvents(Connection* connection, Connection::State before) {
+  const Connection::State after = connection->state();
+  if (after == Connection::State::kClosed) {
+    connections_.erase(connection->id());
+  } else if (after == Connection::State::kLingering && before != after) {
+    lingering_.emplace_back(connection->linger_deadline_us(), connection->id());
+  }
+}
+
+void EventLoop::ExpireLingering(int64_t now_us) {
+  while (!lingering_.empty() && lingering_.front().first <= now_us) {
+    auto it = connections_.find(lingering_.front().second);
+    lingering_.pop_front();
+    if (it != connections_.end()) connections_.erase(it);  // closes it
+  }
+}
+
+void EventLoop::BeginDrain() {
+  lingering_.clear();
+  for (auto it = connections_.begin(); it != connections_.end();) {
+    it->second->BeginDrain();
+    if (it->second->state() == Connection::State::kClosed) {
+      it = connections_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+int EventLoop::NextTimeoutMs(int64_t now_us) const {
+  int64_t deadline_us = -1;
+  if (!lingering_.empty()) deadline_us = lingering_.front().first;
+  if (draining_ && (deadline_us < 0 || drain_deadline_us_ < deadline_us)) {
+    deadline_us = drain_deadline_us_;
+  }
+  if (deadline_us < 0) return -1;
+  if (deadline_us <= now_us) return 0;
+  // Round up so the loop does not wake a little early and spin until the deadline.
+  return static_cast<int>((deadline_us - now_us + 999) / 1000);
+}
+
+}  // namespace memento::net

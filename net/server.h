@@ -1,0 +1,101 @@
+// Server: the epoll front end. N event-loop threads, each with its own epoll set,
+// serve client connections; one listening socket; connections are handed to loops
+// round-robin. Each connection has an input buffer parsed incrementally (pipelining,
+// requests split across reads) and an output buffer drained with EPOLLOUT
+// back-pressure, so a slow reader never loses reply bytes and never blocks others.
+//
+// net/ never touches the table: every request goes to a CommandHandler.
+//
+// Thread-safety: Start/Shutdown from one controlling thread; Stats() from any thread.
+// The handler is called concurrently from every event-loop thread.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "common/status.h"
+#include "net/proto/reply_builder.h"
+
+namespace memento::net {
+
+// The wire protocol of one connection, decided by its first byte.
+enum class Dialect : uint8_t {
+  kText = 0,  // Memento's line protocol
+  kResp = 1,  // RESP2 (first byte '*'); not served yet, see docs/protocol.md
+};
+
+// What the command layer sees of a connection. Owned by the connection; lives as
+// long as it does; touched only on its event-loop thread.
+struct Session {
+  uint64_t id = 0;           // unique per server run, starting at 1
+  std::string peer;          // "127.0.0.1:53422"
+  Dialect dialect = Dialect::kText;
+  int64_t connected_ms = 0;  // wall clock, ms since epoch
+  std::string name;          // CLIENT SETNAME
+  // Set by the handler (QUIT/EXIT): the connection closes once the replies
+  // queued so far are written; later requests in the same read are ignored.
+  bool close_after_reply = false;
+};
+
+class CommandHandler {
+ public:
+  virtual ~CommandHandler() = default;
+  // Executes one request (argv is never empty) and describes its reply through
+  // `reply`, exactly one reply per request. Called on the connection's event-loop
+  // thread; must not block for long. Views in argv are valid only during the call.
+  // A request that sets session.close_after_reply (QUIT) may send no reply at all.
+  virtual void Execute(Session& session, std::span<const std::string_view> argv,
+                       proto::ReplyBuilder& reply) = 0;
+};
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";
+  uint16_t port = 6737;          // 0: let the kernel pick; port() tells which
+  int threads = 1;               // event-loop threads, >= 1
+  size_t max_line = 64 * 1024;   // longest request line (text protocol)
+  // When a connection's unsent replies exceed this, it stops reading requests until
+  // the client has read enough (back-pressure, not disconnection).
+  size_t output_pause_bytes = 1 << 20;
+};
+
+struct ServerStats {
+  uint64_t connected_clients = 0;
+  uint64_t total_connections = 0;   // accepted since start
+  uint64_t total_commands = 0;      // requests executed since start
+  uint64_t protocol_errors = 0;     // connections closed for a malformed request
+  uint64_t net_input_bytes = 0;
+  uint64_t net_output_bytes = 0;
+};
+
+class Server {
+ public:
+  // "*handler" must outlive the Server.
+  Server(ServerOptions options, CommandHandler* handler);
+  ~Server();  // calls Shutdown() if still running
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Binds, listens and starts the event-loop threads. Errors: Busy when the address
+  // is in use ("127.0.0.1:6737 is already in use ..."), InvalidArgument for a host
+  // that is not an IPv4/IPv6 literal or "localhost", IOError otherwise.
+  Status Start();
+  // The port actually bound (useful with port 0). REQUIRES: Start() succeeded.
+  uint16_t port() const;
+
+  // Stops accepting, executes nothing more, writes out replies already produced
+  // (giving slow clients at most `drain_ms`), closes every connection and joins the
+  // threads. Idempotent.
+  void Shutdown(int drain_ms = 2000);
+
+  ServerStats Stats() const;
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace memento::net

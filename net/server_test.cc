@@ -1,0 +1,606 @@
+// Tests for Server over real loopback sockets, against a stub CommandHandler.
+//
+// Every server binds port 0, every read waits with poll() and a deadline, so no
+// test depends on a fixed port or can hang.
+#include "net/server.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cstdlib>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/clock.h"
+#include "gtest/gtest.h"
+#include "net/proto/reply_builder.h"
+
+namespace memento::net {
+namespace {
+
+int64_t NowMs() { return MonotonicMicros() / 1000; }
+
+// The backend: ECHO x -> x; BIG n -> n bytes of 'x'; QUIT -> OK and close;
+// ID -> the session id; PEER -> the session's peer; DIALECT -> the dialect number.
+// Thread-safe: called from every loop at once.
+class StubHandler : public CommandHandler {
+ public:
+  void Execute(Session& session, std::span<const std::string_view> argv,
+               proto::ReplyBuilder& reply) override {
+    executed_.fetch_add(1, std::memory_order_relaxed);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      threads_.insert(std::this_thread::get_id());
+    }
+    const std::string_view command = argv[0];
+    if (command == "ECHO" && argv.size() == 2) {
+      reply.Bulk(argv[1]);
+    } else if (command == "BIG" && argv.size() == 2) {
+      reply.Bulk(std::string(std::strtoul(std::string(argv[1]).c_str(), nullptr, 10), 'x'));
+    } else if (command == "QUIT") {
+      reply.Ok();
+      session.close_after_reply = true;
+    } else if (command == "ID") {
+      reply.Integer(static_cast<int64_t>(session.id));
+    } else if (command == "PEER") {
+      reply.Bulk(session.peer);
+    } else if (command == "DIALECT") {
+      reply.Integer(static_cast<int64_t>(session.dialect));
+    } else {
+      reply.Error("ERR unknown command");
+    }
+  }
+
+  uint64_t executed() const { return executed_.load(std::memory_order_relaxed); }
+  size_t distinct_threads() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return threads_.size();
+  }
+
+ private:
+  std::atomic<uint64_t> executed_{0};
+  std::mutex mu_;
+  std::set<std::thread::id> threads_;
+};
+
+// A blocking-style client on a non-blocking socket: every call takes a timeout.
+class TestClient {
+ public:
+  // `rcvbuf` > 0 shrinks the receive buffer (set before connect, so the window
+  // is small from the start): a client that does not read then fills up fast.
+  explicit TestClient(uint16_t port, int rcvbuf = 0) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd_ < 0) return;
+    if (rcvbuf > 0) ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+      ::close(fd_);
+      fd_ = -1;
+      return;
+    }
+    int one = 1;
+    ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    ::fcntl(fd_, F_SETFL, ::fcntl(fd_, F_GETFL) | O_NONBLOCK);
+  }
+  ~TestClient() { Close(); }
+  TestClient(const TestClient&) = delete;
+  TestClient& operator=(const TestClient&) = delete;
+
+  bool connected() const { return fd_ >= 0; }
+  void Close() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
+  void ShutdownWrite() { ::shutdown(fd_, SHUT_WR); }
+
+  // "ip:port" of our end, as the server should see it.
+  std::string LocalAddress() const {
+    sockaddr_in addr{};
+    socklen_t len = sizeof(addr);
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+    char ip[INET_ADDRSTRLEN];
+    ::inet_ntop(AF_INET, &addr.sin_addr, ip, sizeof(ip));
+    return std::string(ip) + ":" + std::to_string(ntohs(addr.sin_port));
+  }
+
+  bool Send(std::string_view data, int timeout_ms = 10000) {
+    const int64_t deadline = NowMs() + timeout_ms;
+    while (!data.empty()) {
+      ssize_t n = ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL);
+      if (n > 0) {
+        data.remove_prefix(static_cast<size_t>(n));
+        continue;
+      }
+      if (n < 0 && errno != EAGAIN && errno != EINTR) return false;
+      if (!Wait(POLLOUT, deadline)) return false;
+    }
+    return true;
+  }
+
+  // One reply line without its "\r\n"; nullopt on timeout or EOF.
+  std::optional<std::string> ReadLine(int timeout_ms = 5000) {
+    const int64_t deadline = NowMs() + timeout_ms;
+    size_t scan = head_;
+    for (;;) {
+      size_t pos = buffer_.find("\r\n", scan);
+      if (pos != std::string::npos) {
+        std::string line = buffer_.substr(head_, pos - head_);
+        Consume(pos + 2 - head_);
+        return line;
+      }
+      scan = buffer_.size() > head_ ? buffer_.size() - 1 : head_;
+      if (Fill(deadline) <= 0) return std::nullopt;
+    }
+  }
+
+  // Exactly `n` bytes; nullopt on timeout or EOF.
+  std::optional<std::string> ReadBytes(size_t n, int timeout_ms = 5000) {
+    const int64_t deadline = NowMs() + timeout_ms;
+    while (buffer_.size() - head_ < n) {
+      if (Fill(deadline) <= 0) return std::nullopt;
+    }
+    std::string out = buffer_.substr(head_, n);
+    Consume(n);
+    return out;
+  }
+
+  // Reads until the server closes; returns the bytes read, nullopt on timeout.
+  std::optional<size_t> ReadUntilClosed(int timeout_ms = 10000) {
+    const int64_t deadline = NowMs() + timeout_ms;
+    size_t total = buffer_.size() - head_;
+    Consume(total);
+    for (;;) {
+      int got = Fill(deadline);
+      if (got < 0) return std::nullopt;
+      if (got == 0) return total;
+      total += buffer_.size();
+      Consume(buffer_.size());
+    }
+  }
+
+  // True if the server closes (EOF or reset) before any more data arrives.
+  bool WaitClosed(int timeout_ms = 5000) {
+    if (buffer_.size() > head_) return false;
+    return Fill(NowMs() + timeout_ms) == 0;
+  }
+
+ private:
+  bool Wait(short events, int64_t deadline) {
+    for (;;) {
+      const int64_t left = deadline - NowMs();
+      if (left <= 0) return false;
+      pollfd pfd{fd_, events, 0};
+      int n = ::poll(&pfd, 1, static_cast<int>(left));
+      if (n > 0) return true;
+      if (n < 0 && errno != EINTR) return false;
+    }
+  }
+
+  // Appends what arrives before `deadline`. Returns 1 on data, 0 on EOF or reset,
+  // -1 on timeout.
+  int Fill(int64_t deadline) {
+    char chunk[64 * 1024];
+    for (;;) {
+      ssize_t n = ::recv(fd_, chunk, sizeof(chunk), 0);
+      if (n > 0) {
+        buffer_.append(chunk, static_cast<size_t>(n));
+        return 1;
+      }
+      if (n == 0) return 0;
+      if (errno != EAGAIN && errno != EINTR) return 0;  // ECONNRESET counts as closed
+      if (!Wait(POLLIN, deadline)) return -1;
+    }
+  }
+
+  void Consume(size_t n) {
+    head_ += n;
+    if (head_ == buffer_.size()) {
+      buffer_.clear();
+      head_ = 0;
+    } else if (head_ > buffer_.size() / 2) {
+      buffer_.erase(0, head_);
+      head_ = 0;
+    }
+  }
+
+  int fd_ = -1;
+  std::string buffer_;
+  size_t head_ = 0;
+};
+
+// Polls `done` until it holds or `timeout_ms` passes.
+bool WaitFor(const std::function<bool()>& done, int timeout_ms = 5000) {
+  const int64_t deadline = NowMs() + timeout_ms;
+  while (!done()) {
+    if (NowMs() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  return true;
+}
+
+class ServerTest : public ::testing::Test {
+ protected:
+  // Starts a server on 127.0.0.1, port 0, with `options` otherwise.
+  void StartServer(ServerOptions options = {}) {
+    options.host = "127.0.0.1";
+    options.port = 0;
+    server_ = std::make_unique<Server>(options, &handler_);
+    Status status = server_->Start();
+    ASSERT_TRUE(status.ok()) << status.ToString();
+  }
+
+  std::unique_ptr<TestClient> Connect(int rcvbuf = 0) {
+    auto client = std::make_unique<TestClient>(server_->port(), rcvbuf);
+    EXPECT_TRUE(client->connected());
+    return client;
+  }
+
+  StubHandler handler_;
+  std::unique_ptr<Server> server_;
+};
+
+TEST_F(ServerTest, RoundTrip) {
+  StartServer();
+  auto client = Connect();
+  ASSERT_TRUE(client->Send("ECHO hello\r\n"));
+  EXPECT_EQ(client->ReadLine(), "hello");
+  ASSERT_TRUE(client->Send("NOPE\n"));
+  EXPECT_EQ(client->ReadLine(), "(error) ERR unknown command");
+}
+
+TEST_F(ServerTest, TenThousandPipelinedRequestsInOneWriteAnswerInOrder) {
+  StartServer();
+  auto client = Connect();
+  constexpr int kRequests = 10000;
+  std::string batch;
+  for (int i = 0; i < kRequests; ++i) batch += "ECHO v" + std::to_string(i) + "\r\n";
+  // Send from another thread: the replies may fill our receive buffer before the
+  // server has read every request.
+  std::thread sender([&] { EXPECT_TRUE(client->Send(batch)); });
+  for (int i = 0; i < kRequests; ++i) {
+    std::optional<std::string> line = client->ReadLine();
+    ASSERT_TRUE(line.has_value()) << "reply " << i;
+    ASSERT_EQ(*line, "v" + std::to_string(i));
+  }
+  sender.join();
+  EXPECT_EQ(handler_.executed(), uint64_t{kRequests});
+}
+
+TEST_F(ServerTest, RequestSentByteByByteGetsOneReply) {
+  StartServer();
+  auto client = Connect();
+  for (char c : std::string("ECHO split\r\n")) {
+    ASSERT_TRUE(client->Send(std::string_view(&c, 1)));
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  EXPECT_EQ(client->ReadLine(), "split");
+  // Nothing else came out of those bytes: the next reply is the next request's.
+  ASSERT_TRUE(client->Send("ECHO next\r\n"));
+  EXPECT_EQ(client->ReadLine(), "next");
+  EXPECT_EQ(handler_.executed(), 2u);
+}
+
+TEST_F(ServerTest, BlankLinesAreNotRequests) {
+  StartServer();
+  auto client = Connect();
+  ASSERT_TRUE(client->Send("\r\n\n   \r\nECHO a\r\n"));
+  EXPECT_EQ(client->ReadLine(), "a");
+  EXPECT_EQ(handler_.executed(), 1u);
+}
+
+TEST_F(ServerTest, ManyClientsOnTwoLoopsAllGetTheirOwnReplies) {
+  ServerOptions options;
+  options.threads = 2;
+  StartServer(options);
+  constexpr int kClients = 32;
+  constexpr int kRequests = 1000;
+  constexpr int kBatch = 10;  // pipelined per round trip
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int c = 0; c < kClients; ++c) {
+    threads.emplace_back([&, c] {
+      TestClient client(server_->port());
+      if (!client.connected()) {
+        failures.fetch_add(1);
+        return;
+      }
+      for (int i = 0; i < kRequests; i += kBatch) {
+        std::string batch;
+        for (int j = i; j < i + kBatch; ++j) {
+          batch += "ECHO c" + std::to_string(c) + "-" + std::to_string(j) + "\r\n";
+        }
+        if (!client.Send(batch)) {
+          failures.fetch_add(1);
+          return;
+        }
+        for (int j = i; j < i + kBatch; ++j) {
+          if (client.ReadLine(10000) != "c" + std::to_string(c) + "-" + std::to_string(j)) {
+            failures.fetch_add(1);
+            return;
+          }
+        }
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(handler_.executed(), uint64_t{kClients} * kRequests);
+  EXPECT_EQ(handler_.distinct_threads(), 2u) << "connections should spread over both loops";
+}
+
+TEST_F(ServerTest, SlowReaderLosesNoBytesAndDoesNotBlockOthers) {
+  ServerOptions options;
+  options.threads = 1;  // same loop for both clients
+  options.output_pause_bytes = 64 * 1024;
+  StartServer(options);
+
+  // 100 replies of 200 kB (20 MB) are far more than the kernel buffers between the
+  // server and a client with a small receive window, so the server must hold back.
+  constexpr int kReplies = 100;
+  constexpr size_t kReplySize = 200 * 1000;
+  auto slow = Connect(/*rcvbuf=*/64 * 1024);
+  std::string requests;
+  for (int i = 0; i < kReplies; ++i) requests += "BIG " + std::to_string(kReplySize) + "\r\n";
+  ASSERT_TRUE(slow->Send(requests));
+  ASSERT_TRUE(WaitFor([&] { return handler_.executed() > 0; }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // let it fill up
+
+  auto other = Connect();
+  const int64_t start = NowMs();
+  ASSERT_TRUE(other->Send("ECHO fast\r\n"));
+  EXPECT_EQ(other->ReadLine(1000), "fast");
+  EXPECT_LT(NowMs() - start, 1000);
+  // Back-pressure: the server stopped executing the slow client's requests once
+  // the kernel buffers (a few MB) and output_pause_bytes were full (~22 of 100).
+  EXPECT_LT(handler_.executed(), uint64_t{kReplies} / 2);
+
+  const std::string expected = std::string(kReplySize, 'x') + "\r\n";
+  for (int i = 0; i < kReplies; ++i) {
+    std::optional<std::string> reply = slow->ReadBytes(expected.size(), 10000);
+    ASSERT_TRUE(reply.has_value()) << "reply " << i;
+    ASSERT_TRUE(*reply == expected) << "reply " << i << " is damaged";
+  }
+  ASSERT_TRUE(slow->Send("ECHO done\r\n"));
+  EXPECT_EQ(slow->ReadLine(), "done");
+}
+
+TEST_F(ServerTest, LineTooLongRepliesWithErrorThenCloses) {
+  ServerOptions options;
+  options.max_line = 1024;
+  StartServer(options);
+  auto client = Connect();
+  ASSERT_TRUE(client->Send(std::string(4096, 'a')));
+  std::optional<std::string> line = client->ReadLine();
+  ASSERT_TRUE(line.has_value());
+  EXPECT_EQ(line->rfind("(error) ", 0), 0u) << *line;
+  EXPECT_TRUE(client->WaitClosed());
+  EXPECT_TRUE(WaitFor([&] { return server_->Stats().protocol_errors == 1; }));
+  EXPECT_EQ(handler_.executed(), 0u);
+}
+
+TEST_F(ServerTest, LineTooLongWhileClientKeepsSendingStillDeliversTheError) {
+  ServerOptions options;
+  options.max_line = 1024;
+  StartServer(options);
+  auto client = Connect();
+  // Far more than the server reads before it gives up on the line: the rest arrives
+  // after the error reply, and must not make the server reset the connection.
+  ASSERT_TRUE(client->Send(std::string(2 << 20, 'a')));
+  std::optional<std::string> line = client->ReadLine();
+  ASSERT_TRUE(line.has_value());
+  EXPECT_EQ(line->rfind("(error) ", 0), 0u) << *line;
+  EXPECT_TRUE(client->WaitClosed());
+}
+
+TEST_F(ServerTest, QuitRepliesThenClosesAndSkipsLaterRequests) {
+  StartServer();
+  auto client = Connect();
+  ASSERT_TRUE(client->Send("ECHO a\r\nQUIT\r\nECHO b\r\nECHO c\r\n"));
+  EXPECT_EQ(client->ReadLine(), "a");
+  EXPECT_EQ(client->ReadLine(), "OK");
+  EXPECT_TRUE(client->WaitClosed());
+  EXPECT_EQ(handler_.executed(), 2u);
+  client->Close();  // else the server lingers a second for our FIN
+  EXPECT_TRUE(WaitFor([&] { return server_->Stats().connected_clients == 0; }));
+}
+
+TEST_F(ServerTest, HalfClosedClientStillGetsItsReplies) {
+  StartServer();
+  auto client = Connect();
+  ASSERT_TRUE(client->Send("ECHO a\r\nECHO b\r\n"));
+  client->ShutdownWrite();
+  EXPECT_EQ(client->ReadLine(), "a");
+  EXPECT_EQ(client->ReadLine(), "b");
+  EXPECT_TRUE(client->WaitClosed());
+}
+
+TEST_F(ServerTest, StartOnPortInUseIsBusyAndNamesTheAddress) {
+  StartServer();
+  ServerOptions options;
+  options.host = "127.0.0.1";
+  options.port = server_->port();
+  Server second(options, &handler_);
+  Status status = second.Start();
+  EXPECT_TRUE(status.IsBusy()) << status.ToString();
+  EXPECT_EQ(status.message(), "127.0.0.1:" + std::to_string(server_->port()) +
+                                  " is already in use (is another memento running?)");
+  // The first server is unaffected.
+  auto client = Connect();
+  ASSERT_TRUE(client->Send("ECHO still\r\n"));
+  EXPECT_EQ(client->ReadLine(), "still");
+}
+
+TEST_F(ServerTest, HostMustBeALiteralOrLocalhost) {
+  ServerOptions options;
+  options.port = 0;
+  options.host = "example.com";
+  Server bad(options, &handler_);
+  EXPECT_TRUE(bad.Start().IsInvalidArgument());
+
+  options.host = "localhost";
+  Server local(options, &handler_);
+  ASSERT_TRUE(local.Start().ok());
+  TestClient client(local.port());
+  ASSERT_TRUE(client.Send("ECHO local\r\n"));
+  EXPECT_EQ(client.ReadLine(), "local");
+}
+
+TEST_F(ServerTest, ListensOnAnIpv6Literal) {
+  ServerOptions options;
+  options.host = "::1";
+  options.port = 0;
+  Server server(options, &handler_);
+  Status status = server.Start();
+  if (!status.ok()) GTEST_SKIP() << "no IPv6 loopback here: " << status.ToString();
+
+  int fd = ::socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(fd, 0);
+  timeval timeout{5, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+  sockaddr_in6 addr{};
+  addr.sin6_family = AF_INET6;
+  addr.sin6_port = htons(server.port());
+  addr.sin6_addr = in6addr_loopback;
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  ASSERT_EQ(::send(fd, "PEER\r\n", 6, MSG_NOSIGNAL), 6);
+  char reply[128] = {};
+  ssize_t n = ::recv(fd, reply, sizeof(reply) - 1, 0);
+  ::close(fd);
+  ASSERT_GT(n, 0);
+  EXPECT_EQ(std::string(reply).rfind("[::1]:", 0), 0u) << reply;
+}
+
+TEST_F(ServerTest, SessionsHaveUniqueIdsFromOneAndTheirPeerAddress) {
+  StartServer();
+  auto first = Connect();
+  auto second = Connect();
+  ASSERT_TRUE(first->Send("ID\r\nPEER\r\nDIALECT\r\n"));
+  EXPECT_EQ(first->ReadLine(), "1");
+  EXPECT_EQ(first->ReadLine(), first->LocalAddress());
+  EXPECT_EQ(first->ReadLine(), "0");  // Dialect::kText
+  ASSERT_TRUE(second->Send("ID\r\n"));
+  EXPECT_EQ(second->ReadLine(), "2");
+}
+
+TEST_F(ServerTest, RespClientIsServedAsTextForNow) {
+  StartServer();
+  auto client = Connect();
+  ASSERT_TRUE(client->Send("*1\r\nDIALECT\r\n"));
+  EXPECT_EQ(client->ReadLine(), "(error) ERR unknown command");
+  EXPECT_EQ(client->ReadLine(), "0");
+}
+
+TEST_F(ServerTest, ShutdownWithIdleAndNonReadingClientsReturnsPromptly) {
+  ServerOptions options;
+  options.threads = 2;
+  options.output_pause_bytes = 64 * 1024;
+  StartServer(options);
+  auto idle = Connect();
+  auto slow = Connect(/*rcvbuf=*/64 * 1024);
+  std::string requests;
+  for (int i = 0; i < 50; ++i) requests += "BIG 1000000\r\n";
+  ASSERT_TRUE(slow->Send(requests));
+  ASSERT_TRUE(idle->Send("ECHO x\r\n"));
+  ASSERT_EQ(idle->ReadLine(), "x");
+  ASSERT_TRUE(WaitFor([&] { return handler_.executed() > 1; }));
+
+  const int64_t start = NowMs();
+  server_->Shutdown(/*drain_ms=*/200);
+  EXPECT_LT(NowMs() - start, 1500);
+  EXPECT_TRUE(idle->WaitClosed());
+  EXPECT_EQ(server_->Stats().connected_clients, 0u);
+  server_->Shutdown();  // idempotent
+}
+
+TEST_F(ServerTest, ShutdownFlushesEveryReplyAlreadyProduced) {
+  ServerOptions options;
+  options.output_pause_bytes = 64 * 1024;
+  StartServer(options);
+  constexpr size_t kReplySize = 100 * 1000;
+  auto client = Connect(/*rcvbuf=*/64 * 1024);
+  std::string requests;
+  for (int i = 0; i < 100; ++i) requests += "BIG " + std::to_string(kReplySize) + "\r\n";
+  ASSERT_TRUE(client->Send(requests));
+  ASSERT_TRUE(WaitFor([&] { return handler_.executed() > 0; }));
+
+  // Shut down while the client is not reading, then read: whatever was executed
+  // before the stop arrives whole, and nothing after it runs.
+  std::thread stopper([&] { server_->Shutdown(/*drain_ms=*/10000); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  std::optional<size_t> received = client->ReadUntilClosed();
+  stopper.join();
+  ASSERT_TRUE(received.has_value());
+  EXPECT_GT(handler_.executed(), 0u);
+  EXPECT_LT(handler_.executed(), 100u);
+  EXPECT_EQ(*received, handler_.executed() * (kReplySize + 2));
+}
+
+TEST_F(ServerTest, ShutdownRefusesNewConnections) {
+  StartServer();
+  const uint16_t port = server_->port();
+  server_->Shutdown();
+  TestClient late(port);
+  EXPECT_FALSE(late.connected());
+}
+
+TEST_F(ServerTest, StatsCountConnectionsCommandsErrorsAndBytes) {
+  ServerOptions options;
+  options.threads = 2;
+  options.max_line = 64;
+  StartServer(options);
+  auto a = Connect();
+  auto b = Connect();
+  ASSERT_TRUE(a->Send("ECHO hello\r\n"));  // 12 bytes in, 7 out
+  EXPECT_EQ(a->ReadLine(), "hello");
+  ASSERT_TRUE(b->Send("ECHO x\n"));  // 7 bytes in, 3 out
+  EXPECT_EQ(b->ReadLine(), "x");
+
+  // A loop counts sent bytes after send() returns, which may be after the client
+  // has read them: wait for the numbers to settle.
+  ServerStats stats;
+  WaitFor([&] {
+    stats = server_->Stats();
+    return stats.connected_clients == 2 && stats.net_output_bytes == 10;
+  });
+  EXPECT_EQ(stats.connected_clients, 2u);
+  EXPECT_EQ(stats.total_connections, 2u);
+  EXPECT_EQ(stats.total_commands, 2u);
+  EXPECT_EQ(stats.protocol_errors, 0u);
+  EXPECT_EQ(stats.net_input_bytes, 19u);
+  EXPECT_EQ(stats.net_output_bytes, 10u);
+
+  a->Close();
+  EXPECT_TRUE(WaitFor([&] { return server_->Stats().connected_clients == 1; }));
+
+  auto c = Connect();
+  ASSERT_TRUE(c->Send(std::string(100, 'z')));
+  ASSERT_TRUE(c->ReadLine().has_value());
+  EXPECT_TRUE(c->WaitClosed());
+  EXPECT_TRUE(WaitFor([&] { return server_->Stats().protocol_errors == 1; }));
+  stats = server_->Stats();
+  EXPECT_EQ(stats.total_connections, 3u);
+  EXPECT_EQ(stats.total_commands, 2u);
+
+  server_->Shutdown();
+  EXPECT_EQ(server_->Stats().connected_clients, 0u);
+}
+
+}  // namespace
+}  // namespace memento::net

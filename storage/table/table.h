@@ -1,0 +1,239 @@
+// Table: the thread-safe, sharded in-memory key space shared by every event-loop
+// thread.
+//
+// The key space is split into a fixed number of shards, each {mutex, HashMap,
+// counters}. A key's shard is chosen by the HIGH bits of Hash64(key); the HashMap
+// indexes its buckets with the LOW bits, so the two choices are independent. Every
+// operation on one key locks exactly one shard, for the duration of a caller-supplied
+// callback (Read / Write), so a read-modify-write such as INCR is atomic without the
+// caller holding any lock of its own.
+//
+// Expiry: an entry whose expire_ms <= now_ms is dead. It is removed lazily by the
+// Read / Write that finds it, or by the background ReclaimExpired. Each removal
+// bumps ExpiredCount() and calls the expiry listener (for the write-ahead log).
+// Callers pass now_ms, so tests control time and one command sees one instant.
+//
+// Thread-safety: every public method may be called from any thread concurrently,
+// except SetExpiryListener (set it before sharing the Table). Callbacks run with a
+// shard mutex held: they must be short and must NOT call into the same Table (the
+// mutex is not recursive; a second key may live in the same shard).
+//
+// Locking choice: std::mutex, not a reader-writer lock (Read may erase an expired
+// entry, and the critical sections are a hash lookup long, where a shared_mutex's
+// extra atomic traffic costs more than it saves) and not a spinlock (the daemon
+// may run more event-loop threads than free cores, and a spinning waiter would burn
+// the preempted owner's time slice; futex-based std::mutex is uncontended-fast).
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string_view>
+#include <utility>
+
+#include "common/hash.h"
+#include "storage/table/hash_map.h"
+
+// Clang thread-safety analysis (-Wthread-safety); no-ops elsewhere.
+// TODO: move to a common/thread_annotations.h shared by every module.
+#if defined(__clang__)
+#define MEMENTO_TSA(x) __attribute__((x))
+#else
+#define MEMENTO_TSA(x)
+#endif
+
+namespace memento::table {
+
+class Table;
+
+namespace internal {
+
+// std::mutex with the capability annotations libstdc++ lacks.
+class MEMENTO_TSA(capability("mutex")) Mutex {
+ public:
+  void Lock() MEMENTO_TSA(acquire_capability()) { mu_.lock(); }
+  void Unlock() MEMENTO_TSA(release_capability()) { mu_.unlock(); }
+
+ private:
+  std::mutex mu_;
+};
+
+class MEMENTO_TSA(scoped_lockable) MutexLock {
+ public:
+  explicit MutexLock(Mutex* mu) MEMENTO_TSA(acquire_capability(mu)) : mu_(mu) { mu_->Lock(); }
+  ~MutexLock() MEMENTO_TSA(release_capability()) { mu_->Unlock(); }
+  MutexLock(const MutexLock&) = delete;
+  MutexLock& operator=(const MutexLock&) = delete;
+
+ private:
+  Mutex* const mu_;
+};
+
+// One shard. Aligned to a cache line so that two threads working on neighbouring
+// shards do not bounce one line between cores.
+struct alignas(64) Shard {
+  mutable Mutex mu;
+  HashMap map MEMENTO_TSA(guarded_by(mu));
+  // Sum of StringHeapBytes(entry.value) as of each entry's last Write.
+  size_t value_bytes MEMENTO_TSA(guarded_by(mu)) = 0;
+  // Where ReclaimExpired resumes its scan of this shard.
+  uint64_t reclaim_cursor MEMENTO_TSA(guarded_by(mu)) = 0;
+  // Written under mu, read without it (hence atomic): map.size(), the number of
+  // entries with expire_ms != kNoExpiry, and the number of expiry removals.
+  std::atomic<size_t> size{0};
+  std::atomic<size_t> expires{0};
+  std::atomic<uint64_t> expired{0};
+};
+
+}  // namespace internal
+
+// A locked position for one key, handed to Table::Write callbacks. Valid only inside
+// the callback; every Entry* it returns is invalid once the callback returns or after
+// Erase. The caller may change the entry's value and expire_ms freely through
+// entry() / Create(); the Table accounts for the change when the callback returns.
+class Slot {
+ public:
+  Slot(const Slot&) = delete;
+  Slot& operator=(const Slot&) = delete;
+
+  std::string_view key() const { return key_; }
+  // The live entry, or nullptr (an entry expired at now_ms is already gone).
+  Entry* entry() { return entry_; }
+  // Inserts the key, or replaces its entry: value empty (memory released),
+  // created_ms = now_ms, no expiry. Returns the entry (never nullptr).
+  Entry* Create(int64_t now_ms);
+  // Removes the entry. Returns true if there was one.
+  bool Erase();
+
+ private:
+  friend class Table;
+  Slot(internal::Shard* shard, std::string_view key, uint64_t hash, Entry* entry);
+  // Publishes the callback's changes to the shard's counters.
+  ~Slot();
+
+  internal::Shard* const shard_;
+  const std::string_view key_;
+  const uint64_t hash_;
+  Entry* entry_;
+  // What the shard's counters currently hold for this key: whether it is counted in
+  // `expires`, and its share of `value_bytes`.
+  bool counted_expiry_;
+  size_t counted_value_bytes_;
+};
+
+class Table {
+ public:
+  // 256 shards: with up to a few dozen event-loop threads the chance that two
+  // threads want the same shard at once stays small; the fixed cost (256 cache-line
+  // sized shards, 16 KB, plus a 32-byte initial bucket array each) is negligible;
+  // and each shard holds 1/256 of the keys, so even its bucket arrays stay small.
+  // Size() and friends sum 256 atomics, still cheap for INFO/DBSIZE.
+  static constexpr size_t kDefaultShards = 256;
+
+  // shard_count is rounded up to a power of two (and to at least 1).
+  explicit Table(size_t shard_count = kDefaultShards);
+  ~Table();
+  Table(const Table&) = delete;
+  Table& operator=(const Table&) = delete;
+
+  // Runs fn(const Entry* e) with key's shard locked and returns fn's result. e is
+  // nullptr if the key is absent or expired at now_ms (an expired entry found here is
+  // removed and counted as expired). e is valid only inside fn.
+  template <typename Fn>
+  decltype(auto) Read(std::string_view key, int64_t now_ms, Fn&& fn) {
+    const uint64_t hash = Hash64(key);
+    internal::Shard& shard = ShardFor(hash);
+    internal::MutexLock lock(&shard.mu);
+    const Entry* entry = FindLiveLocked(shard, key, hash, now_ms);
+    return std::forward<Fn>(fn)(entry);
+  }
+
+  // Runs fn(Slot& slot) with key's shard locked (an entry expired at now_ms is
+  // removed first, as in Read) and returns fn's result.
+  template <typename Fn>
+  decltype(auto) Write(std::string_view key, int64_t now_ms, Fn&& fn) {
+    const uint64_t hash = Hash64(key);
+    internal::Shard& shard = ShardFor(hash);
+    internal::MutexLock lock(&shard.mu);
+    // Declared after `lock`, so ~Slot publishes the counters before unlocking.
+    Slot slot(&shard, key, hash, FindLiveLocked(shard, key, hash, now_ms));
+    return std::forward<Fn>(fn)(slot);
+  }
+
+  // Entries stored, including expired ones not reclaimed yet. Sums per-shard atomics
+  // without locking: exact when no write is in flight.
+  size_t Size() const;
+  // Entries with an expiry (same caveats as Size).
+  size_t ExpiresCount() const;
+  // Removes every entry and returns how many there were. Not a snapshot: a write
+  // racing with Clear may survive it. Does not call the expiry listener.
+  size_t Clear();
+
+  // Background reclaim: looks at about max_checks entries that have an expiry,
+  // across shards, resuming where the last call stopped, and removes those expired
+  // at now_ms. Returns how many entries were removed.
+  // It works in whole buckets, so it may look at the rest of the last bucket's chain
+  // beyond max_checks (1-2 entries at load factor <= 1); splitting a bucket would
+  // leave its tail unexamined until the next full pass. To bound the time spent it
+  // also stops after visiting max_checks * kReclaimBucketsPerCheck buckets (keys
+  // without an expiry cost a visit but not a check).
+  static constexpr size_t kReclaimBucketsPerCheck = 16;
+  size_t ReclaimExpired(int64_t now_ms, size_t max_checks);
+
+  using Visitor = std::function<void(std::string_view key, const Entry& entry)>;
+
+  // Calls fn for every entry live at now_ms, shard by shard, each shard under its
+  // lock (so not a snapshot of the whole table). fn must not call into the Table.
+  void ForEach(int64_t now_ms, const Visitor& fn) const;
+
+  // SCAN over the whole table. Start with cursor 0; returns the next cursor, 0 when
+  // done. Each call visits whole buckets until about count_hint entries were seen
+  // (or 10 * count_hint buckets were visited), and calls fn for those live at
+  // now_ms. Every key present for the whole scan is visited at least once; some may
+  // be visited more than once. The cursor is (bucket cursor << shard bits) | shard.
+  // fn must not call into the Table.
+  uint64_t Scan(uint64_t cursor, size_t count_hint, int64_t now_ms, const Visitor& fn) const;
+
+  // Called, under the shard lock, with each key removed because it expired (lazily
+  // or by ReclaimExpired), before the entry is freed. Must not call into the Table.
+  // REQUIRES: called before the Table is used by more than one thread.
+  void SetExpiryListener(std::function<void(std::string_view key)> listener);
+
+  // Keys removed by expiry since construction.
+  uint64_t ExpiredCount() const;
+  // Approximate heap bytes held by the table (locks each shard in turn).
+  size_t MemoryUsage() const;
+
+  size_t shard_count() const { return shard_count_; }
+
+ private:
+  internal::Shard& ShardFor(uint64_t hash) const {
+    return shards_[shard_bits_ == 0 ? 0 : hash >> (64 - shard_bits_)];
+  }
+
+  // Returns key's entry, or nullptr if absent; an entry expired at now_ms is removed
+  // (RemoveExpiredLocked) and reported as absent.
+  Entry* FindLiveLocked(internal::Shard& shard, std::string_view key, uint64_t hash, int64_t now_ms)
+      MEMENTO_TSA(requires_capability(shard.mu));
+  // Removes `entry` (key's, expired) with its accounting and the listener call.
+  void RemoveExpiredLocked(internal::Shard& shard, std::string_view key, uint64_t hash,
+                           const Entry& entry) MEMENTO_TSA(requires_capability(shard.mu));
+  // Reclaims in one shard, charging *checks and *bucket_budget. Returns true if the
+  // shard's scan completed (the caller moves on), false if a budget ran out.
+  bool ReclaimShardLocked(internal::Shard& shard, int64_t now_ms, size_t max_checks, size_t* checks,
+                          size_t* bucket_budget, size_t* removed)
+      MEMENTO_TSA(requires_capability(shard.mu));
+
+  const size_t shard_count_;
+  const int shard_bits_;  // log2(shard_count_)
+  const std::unique_ptr<internal::Shard[]> shards_;
+  std::function<void(std::string_view)> expiry_listener_;
+  // The shard ReclaimExpired starts from. Racing reclaimers may both update it; the
+  // worst outcome is a shard looked at twice or skipped once.
+  std::atomic<size_t> reclaim_shard_{0};
+};
+
+}  // namespace memento::table

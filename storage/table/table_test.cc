@@ -1,0 +1,374 @@
+#include "storage/table/table.h"
+
+#include <gtest/gtest.h>
+
+#include <charconv>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace memento::table {
+namespace {
+
+constexpr int64_t kNow = 1'000'000;
+
+std::string Key(int i) { return "key:" + std::to_string(i); }
+
+// A table with small verbs: Set / SetWithTtl / Get / Del, all at a chosen time.
+class TableTest : public testing::Test {
+ protected:
+  void Set(std::string_view key, std::string_view value, int64_t now = kNow) {
+    table_.Write(key, now, [&](Slot& slot) { slot.Create(now)->value = value; });
+  }
+  void SetWithTtl(std::string_view key, std::string_view value, int64_t ttl_ms,
+                  int64_t now = kNow) {
+    table_.Write(key, now, [&](Slot& slot) {
+      Entry* e = slot.Create(now);
+      e->value = value;
+      e->expire_ms = now + ttl_ms;
+    });
+  }
+  std::optional<std::string> Get(std::string_view key, int64_t now = kNow) {
+    return table_.Read(key, now, [](const Entry* e) -> std::optional<std::string> {
+      if (e == nullptr) return std::nullopt;
+      return e->value;
+    });
+  }
+  bool Del(std::string_view key, int64_t now = kNow) {
+    return table_.Write(key, now, [](Slot& slot) { return slot.Erase(); });
+  }
+  // Keys and values of a complete Table::Scan with the given count hint.
+  std::multiset<std::string> ScanAll(size_t count_hint, int64_t now = kNow) {
+    std::multiset<std::string> keys;
+    uint64_t cursor = 0;
+    do {
+      cursor = table_.Scan(cursor, count_hint, now,
+                           [&](std::string_view key, const Entry&) { keys.emplace(key); });
+    } while (cursor != 0);
+    return keys;
+  }
+
+  Table table_;
+};
+
+TEST_F(TableTest, ReadOfMissingKeySeesNull) {
+  EXPECT_TRUE(table_.Read("nope", kNow, [](const Entry* e) { return e == nullptr; }));
+  EXPECT_EQ(Get("nope"), std::nullopt);
+}
+
+TEST_F(TableTest, WriteCreateThenReadSeesTheValue) {
+  Set("k", "v");
+  EXPECT_EQ(Get("k"), "v");
+  EXPECT_EQ(table_.Read("k", kNow, [](const Entry* e) { return e->created_ms; }), kNow);
+  EXPECT_EQ(table_.Size(), 1u);
+}
+
+TEST_F(TableTest, WriteSeesTheExistingEntryThroughTheSlot) {
+  Set("k", "v");
+  table_.Write("k", kNow, [](Slot& slot) {
+    EXPECT_EQ(slot.key(), "k");
+    ASSERT_NE(slot.entry(), nullptr);
+    slot.entry()->value += "w";
+  });
+  EXPECT_EQ(Get("k"), "vw");
+  table_.Write("other", kNow, [](Slot& slot) { EXPECT_EQ(slot.entry(), nullptr); });
+  EXPECT_EQ(table_.Size(), 1u);
+}
+
+TEST_F(TableTest, ReadAndWriteReturnTheCallbackResult) {
+  Set("k", "hello");
+  EXPECT_EQ(table_.Read("k", kNow, [](const Entry* e) { return e->value.size(); }), 5u);
+  EXPECT_EQ(table_.Write("k", kNow, [](Slot& s) { return std::string(s.key()) + "!"; }), "k!");
+}
+
+TEST_F(TableTest, BinaryKeysAreDistinct) {
+  Set(std::string("a\0b", 3), "1");
+  Set(std::string("a\0c", 3), "2");
+  Set("a", "3");
+  EXPECT_EQ(Get(std::string("a\0b", 3)), "1");
+  EXPECT_EQ(Get(std::string("a\0c", 3)), "2");
+  EXPECT_EQ(Get("a"), "3");
+}
+
+TEST_F(TableTest, CreateReplacesTheValueAndResetsTheTtl) {
+  SetWithTtl("k", "old", 100, kNow);
+  EXPECT_EQ(table_.ExpiresCount(), 1u);
+  table_.Write("k", kNow + 10, [&](Slot& slot) {
+    Entry* e = slot.Create(kNow + 10);
+    EXPECT_EQ(e->value, "");
+    EXPECT_EQ(e->expire_ms, kNoExpiry);
+    EXPECT_EQ(e->created_ms, kNow + 10);
+  });
+  EXPECT_EQ(table_.ExpiresCount(), 0u);
+  EXPECT_EQ(Get("k", kNow + 1000), "");  // no longer expires
+  EXPECT_EQ(table_.Size(), 1u);
+}
+
+TEST_F(TableTest, SlotEraseRemovesOnlyALiveEntry) {
+  Set("k", "v");
+  EXPECT_TRUE(Del("k"));
+  EXPECT_FALSE(Del("k"));
+  EXPECT_EQ(Get("k"), std::nullopt);
+  EXPECT_EQ(table_.Size(), 0u);
+}
+
+TEST_F(TableTest, LazyExpiryHidesTheExpiredKeyAndCountsIt) {
+  std::vector<std::string> expired;
+  table_.SetExpiryListener([&](std::string_view key) { expired.emplace_back(key); });
+  SetWithTtl("k", "v", 100);
+  EXPECT_EQ(Get("k", kNow + 99), "v");
+  EXPECT_EQ(table_.ExpiredCount(), 0u);
+  EXPECT_EQ(Get("k", kNow + 100), std::nullopt);  // expire_ms <= now: gone
+  EXPECT_EQ(table_.ExpiredCount(), 1u);
+  EXPECT_EQ(expired, std::vector<std::string>{"k"});
+  EXPECT_EQ(table_.Size(), 0u);
+  EXPECT_EQ(table_.ExpiresCount(), 0u);
+  EXPECT_EQ(Get("k", kNow), std::nullopt);  // removed, not merely hidden
+}
+
+TEST_F(TableTest, WriteRemovesAnExpiredEntryBeforeTheCallback) {
+  SetWithTtl("k", "v", 100);
+  const bool saw_entry =
+      table_.Write("k", kNow + 200, [](Slot& slot) { return slot.entry() != nullptr; });
+  EXPECT_FALSE(saw_entry);
+  EXPECT_EQ(table_.ExpiredCount(), 1u);
+  EXPECT_EQ(table_.Size(), 0u);
+}
+
+TEST_F(TableTest, ErasingAnExpiredKeyReportsNothingErased) {
+  SetWithTtl("k", "v", 100);
+  EXPECT_FALSE(Del("k", kNow + 100));
+  EXPECT_EQ(table_.ExpiredCount(), 1u);
+}
+
+TEST_F(TableTest, ReclaimExpiredRemovesExpiredKeysAndCallsTheListener) {
+  std::set<std::string> expired;
+  table_.SetExpiryListener([&](std::string_view key) { expired.emplace(key); });
+  for (int i = 0; i < 1000; ++i) SetWithTtl(Key(i), "v", i < 500 ? 10 : 10000);
+  for (int i = 1000; i < 2000; ++i) Set(Key(i), "v");
+  ASSERT_EQ(table_.ExpiresCount(), 1000u);
+  size_t removed = 0;
+  for (int round = 0; round < 100; ++round) removed += table_.ReclaimExpired(kNow + 10, 100);
+  EXPECT_EQ(removed, 500u);
+  EXPECT_EQ(expired.size(), 500u);
+  for (int i = 0; i < 500; ++i) EXPECT_EQ(expired.count(Key(i)), 1u) << Key(i);
+  EXPECT_EQ(table_.ExpiredCount(), 500u);
+  EXPECT_EQ(table_.Size(), 1500u);
+  EXPECT_EQ(table_.ExpiresCount(), 500u);
+  EXPECT_EQ(Get(Key(600), kNow + 10), "v");
+}
+
+TEST_F(TableTest, ReclaimExpiredLooksAtAboutMaxChecksEntries) {
+  // Whole buckets: the last chain may take it a few entries past max_checks.
+  constexpr size_t kSlack = 5;
+  for (int i = 0; i < 1000; ++i) SetWithTtl(Key(i), "v", 1);
+  const size_t first = table_.ReclaimExpired(kNow + 1, 10);
+  EXPECT_GE(first, 10u);
+  EXPECT_LE(first, 10u + kSlack);
+  size_t total = first;
+  while (size_t n = table_.ReclaimExpired(kNow + 1, 10)) {
+    EXPECT_LE(n, 10u + kSlack);
+    total += n;
+  }
+  EXPECT_EQ(total, 1000u);
+  EXPECT_EQ(table_.Size(), 0u);
+}
+
+TEST_F(TableTest, ReclaimExpiredLeavesLiveKeysAlone) {
+  for (int i = 0; i < 100; ++i) SetWithTtl(Key(i), "v", 1000);
+  EXPECT_EQ(table_.ReclaimExpired(kNow, 1000), 0u);
+  EXPECT_EQ(table_.Size(), 100u);
+  EXPECT_EQ(table_.ExpiredCount(), 0u);
+}
+
+TEST_F(TableTest, SizeAndExpiresCountFollowWrites) {
+  Set("a", "1");
+  SetWithTtl("b", "2", 100);
+  SetWithTtl("c", "3", 100);
+  EXPECT_EQ(table_.Size(), 3u);
+  EXPECT_EQ(table_.ExpiresCount(), 2u);
+  // PERSIST-like: clearing the expiry through the entry pointer is accounted for.
+  table_.Write("b", kNow, [](Slot& slot) { slot.entry()->expire_ms = kNoExpiry; });
+  EXPECT_EQ(table_.ExpiresCount(), 1u);
+  // EXPIRE-like on a key without TTL.
+  table_.Write("a", kNow, [](Slot& slot) { slot.entry()->expire_ms = kNow + 5; });
+  EXPECT_EQ(table_.ExpiresCount(), 2u);
+  // Set a TTL then erase in the same callback: no trace left.
+  table_.Write("d", kNow, [](Slot& slot) {
+    slot.Create(kNow)->expire_ms = kNow + 5;
+    slot.Erase();
+  });
+  EXPECT_TRUE(Del("c"));
+  EXPECT_EQ(table_.Size(), 2u);
+  EXPECT_EQ(table_.ExpiresCount(), 1u);
+}
+
+TEST_F(TableTest, ForEachVisitsLiveEntriesOnly) {
+  for (int i = 0; i < 100; ++i) Set(Key(i), std::to_string(i));
+  SetWithTtl("dead", "x", 1);
+  std::map<std::string, std::string> seen;
+  table_.ForEach(kNow + 1, [&](std::string_view key, const Entry& e) {
+    seen.emplace(std::string(key), e.value);
+  });
+  EXPECT_EQ(seen.size(), 100u);
+  EXPECT_EQ(seen.count("dead"), 0u);
+  EXPECT_EQ(seen["key:42"], "42");
+}
+
+TEST_F(TableTest, ScanOfEmptyTableCompletes) { EXPECT_TRUE(ScanAll(10).empty()); }
+
+TEST_F(TableTest, ScanOfStableTableVisitsEveryKeyExactlyOnce) {
+  for (int i = 0; i < 5000; ++i) Set(Key(i), "");
+  for (size_t count : {1, 10, 1000}) {
+    auto keys = ScanAll(count);
+    EXPECT_EQ(keys.size(), 5000u) << "count " << count;
+    EXPECT_EQ(std::set<std::string>(keys.begin(), keys.end()).size(), 5000u);
+  }
+}
+
+TEST_F(TableTest, ScanSkipsExpiredEntries) {
+  Set("live", "");
+  SetWithTtl("dead", "", 1);
+  EXPECT_EQ(ScanAll(10, kNow + 1), std::multiset<std::string>{"live"});
+}
+
+TEST_F(TableTest, ScanVisitsEveryKeyWhileTheTableGrows) {
+  for (int i = 0; i < 2000; ++i) Set(Key(i), "");
+  std::set<std::string> seen;
+  uint64_t cursor = 0;
+  int next = 2000;
+  do {
+    cursor = table_.Scan(cursor, 10, kNow,
+                         [&](std::string_view key, const Entry&) { seen.emplace(key); });
+    for (int j = 0; j < 20 && next < 40000; ++j) Set(Key(next++), "");
+  } while (cursor != 0);
+  for (int i = 0; i < 2000; ++i) EXPECT_EQ(seen.count(Key(i)), 1u) << Key(i);
+}
+
+TEST_F(TableTest, ClearRemovesEverythingAndReturnsTheCount) {
+  for (int i = 0; i < 300; ++i) SetWithTtl(Key(i), "v", 1000);
+  EXPECT_EQ(table_.Clear(), 300u);
+  EXPECT_EQ(table_.Size(), 0u);
+  EXPECT_EQ(table_.ExpiresCount(), 0u);
+  EXPECT_EQ(Get(Key(1)), std::nullopt);
+  Set("again", "v");
+  EXPECT_EQ(Get("again"), "v");
+}
+
+TEST_F(TableTest, MemoryUsageFollowsValues) {
+  const size_t empty = table_.MemoryUsage();
+  Set("big", std::string(100000, 'x'));
+  EXPECT_GE(table_.MemoryUsage(), empty + 100000);
+  EXPECT_TRUE(Del("big"));
+  EXPECT_LT(table_.MemoryUsage(), empty + 1000);
+}
+
+TEST(TableShardsTest, ShardCountIsRoundedUpToAPowerOfTwo) {
+  EXPECT_EQ(Table(0).shard_count(), 1u);
+  EXPECT_EQ(Table(1).shard_count(), 1u);
+  EXPECT_EQ(Table(100).shard_count(), 128u);
+  EXPECT_EQ(Table().shard_count(), Table::kDefaultShards);
+}
+
+TEST(TableShardsTest, SingleShardTableWorks) {
+  Table table(1);
+  for (int i = 0; i < 1000; ++i) {
+    table.Write(Key(i), kNow, [](Slot& slot) { slot.Create(kNow); });
+  }
+  EXPECT_EQ(table.Size(), 1000u);
+  size_t visited = 0;
+  uint64_t cursor = 0;
+  do {
+    cursor = table.Scan(cursor, 7, kNow, [&](std::string_view, const Entry&) { ++visited; });
+  } while (cursor != 0);
+  EXPECT_EQ(visited, 1000u);
+}
+
+// ---------------------------------------------------------------------------
+// Concurrency (run these under -DMEMENTO_SANITIZE=thread).
+// ---------------------------------------------------------------------------
+
+// INCR through Write: read, add one, write back, all under the shard lock.
+void Increment(Table* table, std::string_view key) {
+  table->Write(key, kNow, [](Slot& slot) {
+    Entry* e = slot.entry() != nullptr ? slot.entry() : slot.Create(kNow);
+    int64_t n = 0;
+    std::from_chars(e->value.data(), e->value.data() + e->value.size(), n);
+    char buf[24];
+    auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), n + 1);
+    e->value.assign(buf, end);
+  });
+}
+
+TEST(TableConcurrencyTest, FourThreadsIncrementingOneKeyEndExact) {
+  constexpr int kThreads = 4;
+  constexpr int kIncrements = 20000;
+  Table table;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < kIncrements; ++i) Increment(&table, "counter");
+    });
+  }
+  for (auto& th : threads) th.join();
+  const std::string value =
+      table.Read("counter", kNow, [](const Entry* e) { return e ? e->value : ""; });
+  EXPECT_EQ(value, std::to_string(kThreads * kIncrements));
+}
+
+TEST(TableConcurrencyTest, ConcurrentWritersOnDifferentKeysLoseNothing) {
+  constexpr int kThreads = 4;
+  constexpr int kKeysPerThread = 5000;
+  Table table(16);  // few shards, so threads really do meet on the same locks
+  std::atomic<uint64_t> expired_seen{0};
+  table.SetExpiryListener([&](std::string_view) { expired_seen.fetch_add(1); });
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&table, t] {
+      for (int i = 0; i < kKeysPerThread; ++i) {
+        const std::string key = "t" + std::to_string(t) + ":" + std::to_string(i);
+        table.Write(key, kNow, [&](Slot& slot) {
+          Entry* e = slot.Create(kNow);
+          e->value = key;
+          if (i % 2 == 0) e->expire_ms = kNow + 1;  // half expire at kNow + 1
+        });
+        // Interleave reads, reclaims, scans and size queries with the writes.
+        // (Another thread's ReclaimExpired at kNow + 1 may already have taken an
+        // expiring key; the others must be there.)
+        table.Read(key, kNow, [&](const Entry* e) {
+          if (e != nullptr) {
+            EXPECT_EQ(e->value, key);
+          } else {
+            EXPECT_EQ(i % 2, 0) << key;
+          }
+        });
+        if (i % 100 == 0) {
+          table.ReclaimExpired(kNow + 1, 20);
+          table.Scan(0, 10, kNow, [](std::string_view, const Entry&) {});
+          (void)table.Size();
+          (void)table.MemoryUsage();
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  while (table.ReclaimExpired(kNow + 1, 1000) > 0) {
+  }
+  constexpr size_t kTotal = kThreads * kKeysPerThread;
+  EXPECT_EQ(table.Size(), kTotal / 2);
+  EXPECT_EQ(table.ExpiresCount(), 0u);
+  EXPECT_EQ(table.ExpiredCount(), kTotal / 2);
+  EXPECT_EQ(expired_seen.load(), kTotal / 2);
+  for (int t = 0; t < kThreads; ++t) {
+    for (int i = 1; i < kKeysPerThread; i += 2) {
+      const std::string key = "t" + std::to_string(t) + ":" + std::to_string(i);
+      ASSERT_TRUE(table.Read(key, kNow + 1, [](const Entry* e) { return e != nullptr; }));
+    }
+  }
+}
+
+}  // namespace
+}  // namespace memento::table

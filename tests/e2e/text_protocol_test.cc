@@ -1,0 +1,418 @@
+// End-to-end tests of Memento's text protocol against the real daemon on a loopback
+// port: every command and reply of docs/protocol.md, pipelining, split requests,
+// concurrency and slow readers.
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "tests/util/daemon_process.h"
+
+namespace memento::testing {
+namespace {
+
+using ::testing::Contains;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+class TextProtocolTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new TempDir();
+    daemon_ = new DaemonProcess();
+    ASSERT_TRUE(daemon_->Start({"-p", "0", "--data-dir", dir_->path() + "/data", "--threads",
+                                "2", "--max-line", "1024"}))
+        << daemon_->Log();
+  }
+  static void TearDownTestSuite() {
+    delete daemon_;
+    delete dir_;
+  }
+  void SetUp() override {
+    ASSERT_TRUE(client_.Connect(daemon_->port()));
+    ASSERT_EQ(client_.Call("FLUSH"), "OK");
+  }
+
+  static Client NewClient() {
+    Client c;
+    EXPECT_TRUE(c.Connect(daemon_->port()));
+    return c;
+  }
+
+  static TempDir* dir_;
+  static DaemonProcess* daemon_;
+  Client client_;
+};
+
+TempDir* TextProtocolTest::dir_ = nullptr;
+DaemonProcess* TextProtocolTest::daemon_ = nullptr;
+
+TEST_F(TextProtocolTest, SetThenGetReturnsTheValue) {
+  EXPECT_EQ(client_.Call("SET greeting hello"), "OK");
+  EXPECT_EQ(client_.Call("GET greeting"), "hello");
+}
+
+TEST_F(TextProtocolTest, GetOfAMissingKeyIsNullOnOneLine) {
+  EXPECT_EQ(client_.Call("GET nothing"), "(null)");
+  // The original sent a second CRLF after a miss; the next reply must follow directly.
+  EXPECT_EQ(client_.Call("PING"), "PONG");
+}
+
+TEST_F(TextProtocolTest, SetKeepsTheRestOfTheLineWithInnerSpaces) {
+  EXPECT_EQ(client_.Call("SET k  hello   big world "), "OK");
+  EXPECT_EQ(client_.Call("GET k"), "hello   big world ");
+}
+
+TEST_F(TextProtocolTest, CommandsAreCaseInsensitive) {
+  EXPECT_EQ(client_.Call("set k v"), "OK");
+  EXPECT_EQ(client_.Call("gEt k"), "v");
+  EXPECT_EQ(client_.Call("Del k"), "OK");
+}
+
+TEST_F(TextProtocolTest, BareLineFeedAndTabsWork) {
+  ASSERT_TRUE(client_.Send("SET\tk\tv1\nGET   k\n"));
+  EXPECT_EQ(client_.ReadLine(), "OK");
+  EXPECT_EQ(client_.ReadLine(), "v1");
+}
+
+TEST_F(TextProtocolTest, OverwriteReplacesValue) {
+  EXPECT_EQ(client_.Call("SET k first"), "OK");
+  EXPECT_EQ(client_.Call("SET k second"), "OK");
+  EXPECT_EQ(client_.Call("GET k"), "second");
+}
+
+TEST_F(TextProtocolTest, DelReportsOkWhenAnyKeyWasDeleted) {
+  client_.Call("SET a 1");
+  client_.Call("SET c 3");
+  EXPECT_EQ(client_.Call("DEL a b c"), "OK");
+  EXPECT_EQ(client_.Call("GET a"), "(null)");
+  EXPECT_EQ(client_.Call("GET c"), "(null)");
+  EXPECT_EQ(client_.Call("DEL a b"), "(null)");
+}
+
+TEST_F(TextProtocolTest, IncAndDecCountFromZeroAndStoreDecimalText) {
+  EXPECT_EQ(client_.Call("INC n"), "OK");
+  EXPECT_EQ(client_.Call("GET n"), "1");
+  EXPECT_EQ(client_.Call("INC n 5"), "OK");  // the original added 1 here over CRLF
+  EXPECT_EQ(client_.Call("GET n"), "6");
+  EXPECT_EQ(client_.Call("DEC n 10"), "OK");
+  EXPECT_EQ(client_.Call("GET n"), "-4");
+  EXPECT_EQ(client_.Call("DEC n"), "OK");
+  EXPECT_EQ(client_.Call("GET n"), "-5");
+  EXPECT_EQ(client_.Call("INC n -3"), "OK");  // negative amounts work
+  EXPECT_EQ(client_.Call("GET n"), "-8");
+}
+
+TEST_F(TextProtocolTest, IncIsSigned64BitAndOverflowIsAnError) {
+  EXPECT_EQ(client_.Call("SET n 9223372036854775806"), "OK");
+  EXPECT_EQ(client_.Call("INC n"), "OK");
+  EXPECT_EQ(client_.Call("GET n"), "9223372036854775807");
+  EXPECT_THAT(client_.Call("INC n"), StartsWith("(error) ERR increment or decrement would overflow"));
+  EXPECT_EQ(client_.Call("GET n"), "9223372036854775807");
+  EXPECT_EQ(client_.Call("SET m -9223372036854775808"), "OK");
+  EXPECT_THAT(client_.Call("DEC m"), StartsWith("(error) ERR increment or decrement would overflow"));
+}
+
+TEST_F(TextProtocolTest, IncOfANonNumberIsAnError) {
+  client_.Call("SET s hello");
+  EXPECT_EQ(client_.Call("INC s"), "(error) ERR value is not an integer or out of range");
+  EXPECT_EQ(client_.Call("INC n abc"), "(error) ERR value is not an integer or out of range");
+  EXPECT_EQ(client_.Call("GET s"), "hello");
+}
+
+TEST_F(TextProtocolTest, IncfAndDecfUseDoubles) {
+  EXPECT_EQ(client_.Call("INCF f"), "OK");
+  EXPECT_EQ(client_.Call("GET f"), "1");
+  EXPECT_EQ(client_.Call("INCF f 0.5"), "OK");
+  EXPECT_EQ(client_.Call("GET f"), "1.5");
+  EXPECT_EQ(client_.Call("DECF f 2.25"), "OK");
+  EXPECT_EQ(client_.Call("GET f"), "-0.75");
+  EXPECT_EQ(client_.Call("DECF f"), "OK");
+  EXPECT_EQ(client_.Call("GET f"), "-1.75");
+}
+
+TEST_F(TextProtocolTest, IncfRejectsInfinityAndNan) {
+  EXPECT_EQ(client_.Call("INCF f inf"), "(error) ERR value is not a valid float");
+  EXPECT_EQ(client_.Call("INCF f nan"), "(error) ERR value is not a valid float");
+  client_.Call("SET big 1.7e308");
+  EXPECT_EQ(client_.Call("INCF big 1.7e308"), "(error) ERR increment would produce NaN or Infinity");
+  client_.Call("SET s text");
+  EXPECT_EQ(client_.Call("INCF s"), "(error) ERR value is not a valid float");
+}
+
+TEST_F(TextProtocolTest, GetpReturnsFourLines) {
+  auto before = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    std::chrono::system_clock::now().time_since_epoch()).count();
+  client_.Call("SET k some value");
+  ASSERT_TRUE(client_.Send("GETP k\r\n"));
+  EXPECT_EQ(client_.ReadLine(), "key: k");
+  EXPECT_EQ(client_.ReadLine(), "value: some value");
+  std::string created = client_.ReadLine().value_or("");
+  ASSERT_THAT(created, StartsWith("creation_time: "));
+  long long created_ms = std::stoll(created.substr(15));
+  EXPECT_GE(created_ms, before - 1000);
+  EXPECT_LE(created_ms, before + 60000);
+  EXPECT_EQ(client_.ReadLine(), "expire_time: -1");
+  EXPECT_EQ(client_.Call("GETP missing"), "(null)");
+}
+
+TEST_F(TextProtocolTest, GetpShowsAbsoluteExpireTime) {
+  client_.Call("SET k v");
+  client_.Call("EXPIRE k 100");
+  ASSERT_TRUE(client_.Send("GETP k\r\n"));
+  client_.ReadLine();
+  client_.ReadLine();
+  std::string created = client_.ReadLine().value_or("");
+  std::string expires = client_.ReadLine().value_or("");
+  ASSERT_THAT(expires, StartsWith("expire_time: "));
+  long long created_ms = std::stoll(created.substr(15));
+  long long expire_ms = std::stoll(expires.substr(13));
+  EXPECT_GE(expire_ms, created_ms + 99000);
+  EXPECT_LE(expire_ms, created_ms + 101000);
+}
+
+TEST_F(TextProtocolTest, AppendAndPrependKeepNoLineTerminator) {
+  client_.Call("SET k middle");
+  EXPECT_EQ(client_.Call("APPEND k  end"), "OK");
+  EXPECT_EQ(client_.Call("PREPEND k start "), "OK");
+  EXPECT_EQ(client_.Call("GET k"), "start middleend");
+}
+
+TEST_F(TextProtocolTest, AppendCreatesAMissingKey) {
+  EXPECT_EQ(client_.Call("APPEND fresh abc"), "OK");
+  EXPECT_EQ(client_.Call("GET fresh"), "abc");
+  EXPECT_EQ(client_.Call("PREPEND fresh2 xyz"), "OK");
+  EXPECT_EQ(client_.Call("GET fresh2"), "xyz");
+}
+
+TEST_F(TextProtocolTest, FlushRemovesEverything) {
+  client_.Call("SET a 1");
+  client_.Call("SET b 2");
+  EXPECT_EQ(client_.Call("FLUSH"), "OK");
+  EXPECT_EQ(client_.Call("COUNT"), "0");
+  EXPECT_EQ(client_.Call("GET a"), "(null)");
+}
+
+TEST_F(TextProtocolTest, CountReturnsTheNumberOfKeys) {
+  EXPECT_EQ(client_.Call("COUNT"), "0");
+  client_.Call("SET a 1");
+  client_.Call("SET b 2");
+  client_.Call("SET a 3");
+  EXPECT_EQ(client_.Call("COUNT"), "2");
+}
+
+TEST_F(TextProtocolTest, KeysListsKeysWithPrefixAsACountedBlock) {
+  client_.Call("SET user:1 a");
+  client_.Call("SET user:2 b");
+  client_.Call("SET other c");
+  EXPECT_THAT(client_.CallBlock("KEYS user:"), ::testing::Optional(ElementsAre("user:1", "user:2")));
+  EXPECT_THAT(client_.CallBlock("KEYS"), ::testing::Optional(ElementsAre("other", "user:1", "user:2")));
+  EXPECT_THAT(client_.CallBlock("KEYS nomatch"), ::testing::Optional(ElementsAre()));
+}
+
+TEST_F(TextProtocolTest, ExpireTtlAndPersist) {
+  EXPECT_EQ(client_.Call("TTL missing"), "-2");
+  client_.Call("SET k v");
+  EXPECT_EQ(client_.Call("TTL k"), "-1");
+  EXPECT_EQ(client_.Call("EXPIRE k 100"), "OK");
+  EXPECT_EQ(client_.Call("TTL k"), "100");
+  EXPECT_EQ(client_.Call("PERSIST k"), "OK");
+  EXPECT_EQ(client_.Call("TTL k"), "-1");
+  EXPECT_EQ(client_.Call("PERSIST k"), "(null)");
+  EXPECT_EQ(client_.Call("EXPIRE missing 10"), "(null)");
+  EXPECT_EQ(client_.Call("PERSIST missing"), "(null)");
+  EXPECT_EQ(client_.Call("EXPIRE k soon"), "(error) ERR invalid expire time in 'expire' command");
+}
+
+TEST_F(TextProtocolTest, ExpiredKeysAreNeverReturned) {
+  client_.Call("SET k v");
+  EXPECT_EQ(client_.Call("EXPIRE k 1"), "OK");
+  EXPECT_EQ(client_.Call("GET k"), "v");
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  EXPECT_EQ(client_.Call("GET k"), "(null)");
+  EXPECT_EQ(client_.Call("TTL k"), "-2");
+}
+
+TEST_F(TextProtocolTest, ExpiredKeysAreReclaimedInTheBackground) {
+  for (int i = 0; i < 100; ++i) client_.Call("SET tmp:" + std::to_string(i) + " v");
+  for (int i = 0; i < 100; ++i) client_.Call("EXPIRE tmp:" + std::to_string(i) + " 1");
+  client_.Call("SET keep v");
+  EXPECT_EQ(client_.Call("COUNT"), "101");
+  // Nobody reads the expired keys: only the background reaper can remove them.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  std::string count;
+  while (std::chrono::steady_clock::now() < deadline) {
+    count = client_.Call("COUNT");
+    if (count == "1") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_EQ(count, "1");
+}
+
+TEST_F(TextProtocolTest, ExpireWithNonPositiveTimeDeletesTheKey) {
+  client_.Call("SET k v");
+  EXPECT_EQ(client_.Call("EXPIRE k 0"), "OK");
+  EXPECT_EQ(client_.Call("GET k"), "(null)");
+}
+
+TEST_F(TextProtocolTest, SetClearsAnExpiry) {
+  client_.Call("SET k v");
+  client_.Call("EXPIRE k 100");
+  client_.Call("SET k w");
+  EXPECT_EQ(client_.Call("TTL k"), "-1");
+}
+
+TEST_F(TextProtocolTest, IncKeepsAnExpiry) {
+  client_.Call("SET n 1");
+  client_.Call("EXPIRE n 100");
+  client_.Call("INC n");
+  EXPECT_EQ(client_.Call("TTL n"), "100");
+}
+
+TEST_F(TextProtocolTest, PingRepliesPongOrEchoesItsArgument) {
+  EXPECT_EQ(client_.Call("PING"), "PONG");
+  EXPECT_EQ(client_.Call("PING hello"), "hello");
+}
+
+TEST_F(TextProtocolTest, InfoHasEverySectionAsACountedBlock) {
+  client_.Call("SET a 1");
+  client_.Call("GET a");
+  client_.Call("GET missing");
+  auto lines = client_.CallBlock("INFO");
+  ASSERT_TRUE(lines.has_value());
+  for (const char* header : {"# Server", "# Clients", "# Memory", "# Stats", "# Keyspace"}) {
+    EXPECT_THAT(*lines, Contains(header));
+  }
+  EXPECT_THAT(*lines, Contains("db0:keys=1,expires=0"));
+  EXPECT_THAT(*lines, Contains("tcp_port:" + std::to_string(daemon_->port())));
+  EXPECT_THAT(*lines, Contains(StartsWith("connected_clients:")));
+  EXPECT_THAT(*lines, Contains(StartsWith("keyspace_hits:")));
+  EXPECT_THAT(*lines, Contains(StartsWith("used_memory:")));
+  // The connection still works after a multi-line reply.
+  EXPECT_EQ(client_.Call("PING"), "PONG");
+}
+
+TEST_F(TextProtocolTest, InfoSectionSelectsOneSection) {
+  auto lines = client_.CallBlock("INFO keyspace");
+  ASSERT_TRUE(lines.has_value());
+  EXPECT_THAT(*lines, ElementsAre("# Keyspace", "db0:keys=0,expires=0"));
+}
+
+TEST_F(TextProtocolTest, UnknownCommandKeepsTheOriginalToken) {
+  EXPECT_EQ(client_.Call("FROB x"), "(Unknown command)");
+  EXPECT_EQ(client_.Call("PING"), "PONG");
+}
+
+TEST_F(TextProtocolTest, WrongArityIsAnError) {
+  EXPECT_EQ(client_.Call("GET"), "(error) ERR wrong number of arguments for 'get' command");
+  EXPECT_EQ(client_.Call("SET k"), "(error) ERR wrong number of arguments for 'set' command");
+  EXPECT_EQ(client_.Call("GET a b"), "(error) ERR wrong number of arguments for 'get' command");
+  EXPECT_EQ(client_.Call("INC a 1 2"), "(error) ERR wrong number of arguments for 'inc' command");
+}
+
+TEST_F(TextProtocolTest, BlankLinesAreIgnored) {
+  ASSERT_TRUE(client_.Send("\r\n\n   \r\nPING\r\n"));
+  EXPECT_EQ(client_.ReadLine(), "PONG");
+}
+
+TEST_F(TextProtocolTest, QuitAndExitCloseWithoutReply) {
+  ASSERT_TRUE(client_.Send("QUIT\r\n"));
+  EXPECT_TRUE(client_.WaitForEof());
+  Client other = NewClient();
+  ASSERT_TRUE(other.Send("SET after-exit 1\r\nexit\r\nSET after-exit 2\r\n"));
+  EXPECT_EQ(other.ReadLine(), "OK");
+  EXPECT_TRUE(other.WaitForEof());
+  Client check = NewClient();
+  EXPECT_EQ(check.Call("GET after-exit"), "1");  // nothing after EXIT was executed
+}
+
+TEST_F(TextProtocolTest, TooLongLineIsAnErrorAndClosesTheConnection) {
+  // This daemon runs with --max-line 1024.
+  ASSERT_TRUE(client_.Send("SET k " + std::string(2000, 'x')));  // no newline: not buffered
+  EXPECT_THAT(client_.ReadLine().value_or(""), StartsWith("(error) ERR line too long"));
+  EXPECT_TRUE(client_.WaitForEof());
+  Client other = NewClient();
+  EXPECT_EQ(other.Call("GET k"), "(null)");
+}
+
+TEST_F(TextProtocolTest, TenThousandPipelinedRequestsInOneWrite) {
+  std::string batch;
+  for (int i = 0; i < 5000; ++i) {
+    batch += "SET key:" + std::to_string(i) + " value-" + std::to_string(i) + "\r\n";
+    batch += "GET key:" + std::to_string(i) + "\r\n";
+  }
+  ASSERT_TRUE(client_.Send(batch));
+  for (int i = 0; i < 5000; ++i) {
+    ASSERT_EQ(client_.ReadLine(), "OK") << i;
+    ASSERT_EQ(client_.ReadLine(), "value-" + std::to_string(i)) << i;
+  }
+  EXPECT_EQ(client_.Call("COUNT"), "5000");
+}
+
+TEST_F(TextProtocolTest, RequestSplitByteByByte) {
+  std::string request = "SET split hello world\r\nGET split\r\n";
+  for (char ch : request) {
+    ASSERT_TRUE(client_.Send(std::string(1, ch)));
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  EXPECT_EQ(client_.ReadLine(), "OK");
+  EXPECT_EQ(client_.ReadLine(), "hello world");
+}
+
+TEST_F(TextProtocolTest, FiftyConcurrentClientsIncrementOneKeyExactly) {
+  constexpr int kClients = 50;
+  constexpr int kIncrements = 200;
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kClients; ++t) {
+    threads.emplace_back([&] {
+      Client c;
+      if (!c.Connect(daemon_->port())) {
+        failures++;
+        return;
+      }
+      for (int i = 0; i < kIncrements; ++i) {
+        if (c.Call("INC counter") != "OK") failures++;
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(client_.Call("GET counter"), std::to_string(kClients * kIncrements));
+}
+
+TEST_F(TextProtocolTest, ClientThatNeverReadsDoesNotBlockOthers) {
+  // A 64 KiB value, requested many times without reading: megabytes of replies pile
+  // up for this client. The value is built with APPEND, each request well under this
+  // daemon's 1 KiB line limit.
+  std::string chunk(512, 'v');
+  for (int i = 0; i < 128; ++i) ASSERT_EQ(client_.Call("APPEND big " + chunk), "OK");
+  Client hog = NewClient();
+  std::string requests;
+  constexpr int kRequests = 400;  // 400 x 64 KiB = 25 MiB of replies
+  for (int i = 0; i < kRequests; ++i) requests += "GET big\r\n";
+  ASSERT_TRUE(hog.Send(requests));
+  // Meanwhile others are served promptly.
+  Client other = NewClient();
+  for (int i = 0; i < 50; ++i) {
+    auto start = std::chrono::steady_clock::now();
+    ASSERT_EQ(other.Call("PING"), "PONG");
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1));
+  }
+  // And the hog gets every byte of every reply, in order, when it finally reads.
+  for (int i = 0; i < kRequests; ++i) {
+    auto line = hog.ReadLine(std::chrono::seconds(10));
+    ASSERT_TRUE(line.has_value()) << "reply " << i;
+    ASSERT_EQ(line->size(), 64u * 1024u) << "reply " << i;
+  }
+}
+
+}  // namespace
+}  // namespace memento::testing
