@@ -38,7 +38,8 @@ Connection::Connection(AcceptedSocket socket, uint64_t id, int epoll_fd,
       output_pause_bytes_(options.output_pause_bytes),
       handler_(handler),
       counters_(counters),
-      parser_(options.max_line) {
+      parser_(options.max_line),
+      resp_parser_(options.resp_limits) {
   session_.id = id;
   session_.peer = std::move(socket.peer);
   session_.connected_ms = NowMillis();
@@ -146,12 +147,10 @@ void Connection::ReadInput() {
     if (!dialect_chosen_) {
       dialect_chosen_ = true;
       if (in_[in_end_] == '*') {
-        // RESP hook: a first byte of '*' means a RESP2 client. This is where the
-        // connection will switch to proto::RespParser and proto::RespReplyBuilder
-        // (point reply_ at the RESP encoder, parse with the RESP parser) and set
-        // session_.dialect = Dialect::kResp. Until RESP is enabled the connection is
-        // served with the text protocol: the client gets text replies, or a
-        // line-length error.
+        // A first byte of '*' (a multibulk) means a RESP2 client, as redis-cli and
+        // every Redis client library send; anything else is Memento's text protocol.
+        session_.dialect = Dialect::kResp;
+        reply_ = &resp_reply_;
       }
     }
     in_end_ += static_cast<size_t>(n);
@@ -214,7 +213,9 @@ bool Connection::ExecuteBuffered() {
     }
     proto::ParseResult result;
     if (in_end_ > in_start_) {
-      result = parser_.Parse(std::string_view(in_.get() + in_start_, in_end_ - in_start_), &argv_);
+      std::string_view input(in_.get() + in_start_, in_end_ - in_start_);
+      result = session_.dialect == Dialect::kResp ? resp_parser_.Parse(input, &argv_)
+                                                  : parser_.Parse(input, &argv_);
     }
     if (result.status == proto::ParseStatus::kNeedMore) {
       if (peer_eof_) StartClosing(/*linger=*/false);  // a partial last line is dropped

@@ -32,6 +32,8 @@
 
 #include "net/counters.h"
 #include "net/listener.h"
+#include "net/proto/resp_parser.h"
+#include "net/proto/resp_reply.h"
 #include "net/proto/text_parser.h"
 #include "net/proto/text_reply.h"
 #include "net/server.h"
@@ -111,6 +113,7 @@ class Connection {
 
   Session session_;
   proto::TextParser parser_;
+  proto::RespParser resp_parser_;  // used instead of parser_ when session_.dialect is kResp
   std::vector<std::string_view> argv_;  // views into in_, reused across requests
 
   // Input: bytes [in_start_, in_end_) of in_ are received but not yet consumed.
@@ -123,7 +126,8 @@ class Connection {
   std::string out_;
   size_t out_sent_ = 0;
   proto::TextReplyBuilder text_reply_{&out_};
-  // The encoder for this connection's dialect; see the RESP hook in ReadInput().
+  proto::RespReplyBuilder resp_reply_{&out_};
+  // The encoder for this connection's dialect, chosen by its first byte (ReadInput).
   proto::ReplyBuilder* reply_ = &text_reply_;
 };
 

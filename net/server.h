@@ -19,13 +19,14 @@
 
 #include "common/status.h"
 #include "net/proto/reply_builder.h"
+#include "net/proto/resp_parser.h"
 
 namespace memento::net {
 
 // The wire protocol of one connection, decided by its first byte.
 enum class Dialect : uint8_t {
   kText = 0,  // Memento's line protocol
-  kResp = 1,  // RESP2 (first byte '*'); not served yet, see docs/protocol.md
+  kResp = 1,  // RESP2 (first byte '*')
 };
 
 // What the command layer sees of a connection. Owned by the connection; lives as
@@ -57,6 +58,7 @@ struct ServerOptions {
   uint16_t port = 6737;          // 0: let the kernel pick; port() tells which
   int threads = 1;               // event-loop threads, >= 1
   size_t max_line = 64 * 1024;   // longest request line (text protocol)
+  proto::RespLimits resp_limits;  // bulk length, multibulk count, inline size (RESP)
   // When a connection's unsent replies exceed this, it stops reading requests until
   // the client has read enough (back-pressure, not disconnection).
   size_t output_pause_bytes = 1 << 20;

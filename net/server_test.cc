@@ -499,12 +499,43 @@ TEST_F(ServerTest, SessionsHaveUniqueIdsFromOneAndTheirPeerAddress) {
   EXPECT_EQ(second->ReadLine(), "2");
 }
 
-TEST_F(ServerTest, RespClientIsServedAsTextForNow) {
+TEST_F(ServerTest, FirstByteStarSelectsResp) {
   StartServer();
   auto client = Connect();
-  ASSERT_TRUE(client->Send("*1\r\nDIALECT\r\n"));
-  EXPECT_EQ(client->ReadLine(), "(error) ERR unknown command");
-  EXPECT_EQ(client->ReadLine(), "0");
+  ASSERT_TRUE(client->Send("*1\r\n$7\r\nDIALECT\r\n*2\r\n$4\r\nECHO\r\n$5\r\na\r\nb\n\r\n"));
+  EXPECT_EQ(client->ReadLine(), ":1");  // Dialect::kResp, RESP-encoded
+  EXPECT_EQ(client->ReadLine(), "$5");
+  EXPECT_EQ(client->ReadLine(), "a");   // binary-safe: the value holds CR LF
+  EXPECT_EQ(client->ReadLine(), "b\n");
+}
+
+TEST_F(ServerTest, RespPipelinedRequestsSplitAcrossWrites) {
+  StartServer();
+  auto client = Connect();
+  std::string batch;
+  for (int i = 0; i < 1000; ++i) batch += "*2\r\n$4\r\nECHO\r\n$4\r\n" + std::to_string(1000 + i) + "\r\n";
+  for (size_t at = 0; at < batch.size(); at += 7) ASSERT_TRUE(client->Send(batch.substr(at, 7)));
+  for (int i = 0; i < 1000; ++i) {
+    ASSERT_EQ(client->ReadLine(), "$4");
+    ASSERT_EQ(client->ReadLine(), std::to_string(1000 + i));
+  }
+}
+
+TEST_F(ServerTest, RespProtocolErrorRepliesThenCloses) {
+  StartServer();
+  auto client = Connect();
+  ASSERT_TRUE(client->Send("*1\r\n$-10\r\n"));
+  EXPECT_EQ(client->ReadLine(), "-ERR Protocol error: invalid bulk length");
+  EXPECT_TRUE(client->WaitClosed());
+  EXPECT_EQ(server_->Stats().protocol_errors, 1u);
+}
+
+TEST_F(ServerTest, TextClientStaysText) {
+  StartServer();
+  auto client = Connect();
+  ASSERT_TRUE(client->Send("DIALECT\r\n*1\r\n"));
+  EXPECT_EQ(client->ReadLine(), "0");  // Dialect::kText
+  EXPECT_EQ(client->ReadLine(), "(error) ERR unknown command");  // "*1" is a text request
 }
 
 TEST_F(ServerTest, ShutdownWithIdleAndNonReadingClientsReturnsPromptly) {

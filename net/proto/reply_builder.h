@@ -34,6 +34,9 @@ class ReplyBuilder {
   // Announces `count` elements, each sent by a following call. Text: a line holding
   // the decimal count. RESP: "*<count>".
   virtual void ArrayHeader(size_t count) = 0;
+  // A missing array (e.g. a blocking pop that timed out). Text: "(null)".
+  // RESP: "*-1".
+  virtual void NullArray() = 0;
 };
 
 }  // namespace memento::proto

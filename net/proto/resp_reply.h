@@ -28,7 +28,7 @@ class RespReplyBuilder final : public ReplyBuilder {
   void Integer(int64_t value) override;
   void Bulk(std::string_view value) override;
   void ArrayHeader(size_t count) override;
-  void NullArray();
+  void NullArray() override;
 
  private:
   std::string* out_;

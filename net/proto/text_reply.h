@@ -8,6 +8,7 @@
 //   Integer(n)    -> "<decimal n>\r\n"
 //   Bulk(v)       -> "<v>\r\n"          (v as it is; the text protocol is line based)
 //   ArrayHeader(n)-> "<decimal n>\r\n"  (the n element lines follow)
+//   NullArray()   -> "(null)\r\n"
 #pragma once
 
 #include <string>
@@ -28,6 +29,7 @@ class TextReplyBuilder final : public ReplyBuilder {
   void Integer(int64_t value) override;
   void Bulk(std::string_view value) override;
   void ArrayHeader(size_t count) override;
+  void NullArray() override { Null(); }
 
  private:
   std::string* out_;
