@@ -190,8 +190,17 @@ bool Connection::DiscardInput(size_t budget) {
 // Execution
 
 void Connection::Process() {
+  if (awaiting_commit_) return;  // OnCommitted() resumes
   for (;;) {
+    const size_t mark = out_.size();
     bool stalled_on_output = state_ == State::kOpen && ExecuteBuffered();
+    if (out_.size() != mark && handler_->HasUncommitted()) {
+      // Hold this round's replies until the loop's CommitRound() (see
+      // CommandHandler::HasUncommitted). Nothing after `mark` is sent until then.
+      awaiting_commit_ = true;
+      commit_mark_ = mark;
+      return;
+    }
     if (!Flush()) return;
     if (state_ == State::kClosing && pending_output() == 0) {
       FinishClosing();
@@ -201,6 +210,21 @@ void Connection::Process() {
     if (!stalled_on_output || state_ != State::kOpen || output_paused()) break;
   }
   UpdateInterest();
+}
+
+void Connection::OnCommitted(const Status& status) {
+  if (!awaiting_commit_) return;
+  awaiting_commit_ = false;
+  if (state_ == State::kClosed) return;
+  if (!status.ok()) {
+    // Never acknowledge what may not be durable: drop the round's replies.
+    out_.resize(commit_mark_);
+    std::string message = "ERR write not persisted, connection closed: ";
+    for (char ch : status.message()) message.push_back(ch == '\r' || ch == '\n' ? ' ' : ch);
+    reply_->Error(message);
+    if (state_ == State::kOpen) StartClosing(/*linger=*/true);
+  }
+  Process();
 }
 
 bool Connection::ExecuteBuffered() {

@@ -66,6 +66,13 @@ class Connection {
   // Closes now, discarding unsent output.
   void Abort() { Close(/*graceful=*/false); }
 
+  // True when requests executed in this round wait for the handler's CommitRound()
+  // before their replies may be sent.
+  bool awaiting_commit() const { return awaiting_commit_; }
+  // The loop's CommitRound() finished: sends the round's replies (ok) or replaces
+  // them with one error and closes (not ok).
+  void OnCommitted(const Status& status);
+
   uint64_t id() const { return session_.id; }
   State state() const { return state_; }
   // REQUIRES: state() == kLingering. MonotonicMicros() after which to Abort().
@@ -108,6 +115,8 @@ class Connection {
   bool linger_ = false;    // in kClosing: linger after the flush
   bool peer_eof_ = false;  // the peer shut down its sending side
   bool dialect_chosen_ = false;
+  bool awaiting_commit_ = false;  // replies from out_[commit_mark_..] wait for CommitRound()
+  size_t commit_mark_ = 0;
   uint32_t interest_ = 0;  // events currently registered with epoll
   int64_t linger_deadline_us_ = 0;
 

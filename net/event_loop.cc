@@ -103,8 +103,10 @@ void EventLoop::Run() {
       Connection* connection = it->second.get();
       const Connection::State before = connection->state();
       connection->OnEvents(events[i].events);
+      if (connection->awaiting_commit()) awaiting_commit_.push_back(id);
       AfterEvents(connection, before);
     }
+    if (!awaiting_commit_.empty()) CommitRound();
     const int64_t now_us = MonotonicMicros();
     ExpireLingering(now_us);
     if (draining_ && (connections_.empty() || now_us >= drain_deadline_us_)) break;
@@ -113,6 +115,25 @@ void EventLoop::Run() {
   connections_.clear();
   std::lock_guard<std::mutex> lock(mu_);
   pending_.clear();
+}
+
+void EventLoop::CommitRound() {
+  // A connection's resumed Process() may execute more requests (ones held back by
+  // back-pressure) and wait again: commit until nobody waits.
+  while (!awaiting_commit_.empty()) {
+    const Status status = handler_->CommitRound();
+    std::vector<uint64_t> round;
+    round.swap(awaiting_commit_);
+    for (uint64_t id : round) {
+      auto it = connections_.find(id);
+      if (it == connections_.end()) continue;
+      Connection* connection = it->second.get();
+      const Connection::State before = connection->state();
+      connection->OnCommitted(status);
+      if (connection->awaiting_commit()) awaiting_commit_.push_back(id);
+      AfterEvents(connection, before);
+    }
+  }
 }
 
 void EventLoop::OnWakeup() {

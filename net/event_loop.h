@@ -82,7 +82,11 @@ class EventLoop {
   bool stop_requested_ = false;   // guarded by mu_
   int64_t stop_deadline_us_ = 0;  // guarded by mu_
 
+  // Connections whose replies wait for this round's CommitRound().
+  void CommitRound();
+
   // Loop-thread state.
+  std::vector<uint64_t> awaiting_commit_;
   std::unordered_map<uint64_t, std::unique_ptr<Connection>> connections_;
   // Lingering connections by deadline. Every linger lasts as long, so the deque is
   // in deadline order; entries whose connection is gone are skipped.

@@ -51,6 +51,16 @@ class CommandHandler {
   // A request that sets session.close_after_reply (QUIT) may send no reply at all.
   virtual void Execute(Session& session, std::span<const std::string_view> argv,
                        proto::ReplyBuilder& reply) = 0;
+
+  // Durability barrier (the idea of Redis's AE_BARRIER / beforeSleep): after an
+  // event-loop round executed requests, if HasUncommitted() is true on that loop's
+  // thread, no reply produced in the round is sent until CommitRound() returns.
+  // One CommitRound() covers every connection of the round (group commit).
+  // If it fails, the replies of the round are discarded, each affected connection
+  // gets one error reply naming the failure and is closed: nothing that was not
+  // made durable is acknowledged. Both are called on the loop's thread.
+  virtual bool HasUncommitted() { return false; }
+  virtual Status CommitRound() { return Status::OK(); }
 };
 
 struct ServerOptions {

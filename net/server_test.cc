@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
@@ -60,10 +61,37 @@ class StubHandler : public CommandHandler {
       reply.Bulk(session.peer);
     } else if (command == "DIALECT") {
       reply.Integer(static_cast<int64_t>(session.dialect));
+    } else if (command == "WRITE" && argv.size() == 2) {
+      // A "write": its reply must wait for CommitRound().
+      t_uncommitted = true;
+      reply.Bulk(argv[1]);
     } else {
       reply.Error("ERR unknown command");
     }
   }
+
+  bool HasUncommitted() override { return t_uncommitted; }
+  Status CommitRound() override {
+    t_uncommitted = false;
+    commits_.fetch_add(1, std::memory_order_relaxed);
+    std::unique_lock<std::mutex> lock(gate_mu_);
+    gate_cv_.wait(lock, [&] { return gate_open_; });
+    return fail_commits_ ? Status::IOError("fdatasync wal-1.log: No space left on device")
+                         : Status::OK();
+  }
+  // While closed, CommitRound() blocks (a slow disk).
+  void SetGate(bool open) {
+    {
+      std::lock_guard<std::mutex> lock(gate_mu_);
+      gate_open_ = open;
+    }
+    gate_cv_.notify_all();
+  }
+  void FailCommits() {
+    std::lock_guard<std::mutex> lock(gate_mu_);
+    fail_commits_ = true;
+  }
+  uint64_t commits() const { return commits_.load(std::memory_order_relaxed); }
 
   uint64_t executed() const { return executed_.load(std::memory_order_relaxed); }
   size_t distinct_threads() {
@@ -75,7 +103,15 @@ class StubHandler : public CommandHandler {
   std::atomic<uint64_t> executed_{0};
   std::mutex mu_;
   std::set<std::thread::id> threads_;
+  static thread_local bool t_uncommitted;
+  std::atomic<uint64_t> commits_{0};
+  std::mutex gate_mu_;
+  std::condition_variable gate_cv_;
+  bool gate_open_ = true;      // guarded by gate_mu_
+  bool fail_commits_ = false;  // guarded by gate_mu_
 };
+
+thread_local bool StubHandler::t_uncommitted = false;
 
 // A blocking-style client on a non-blocking socket: every call takes a timeout.
 class TestClient {
@@ -528,6 +564,51 @@ TEST_F(ServerTest, RespProtocolErrorRepliesThenCloses) {
   EXPECT_EQ(client->ReadLine(), "-ERR Protocol error: invalid bulk length");
   EXPECT_TRUE(client->WaitClosed());
   EXPECT_EQ(server_->Stats().protocol_errors, 1u);
+}
+
+TEST_F(ServerTest, RepliesOfAWriteWaitForCommitRound) {
+  StartServer();
+  auto client = Connect();
+  handler_.SetGate(false);
+  ASSERT_TRUE(client->Send("WRITE a\r\n"));
+  EXPECT_FALSE(client->ReadLine(/*timeout_ms=*/300).has_value());  // not durable yet
+  handler_.SetGate(true);
+  EXPECT_EQ(client->ReadLine(), "a");
+}
+
+TEST_F(ServerTest, ReadOnlyRequestsNeedNoCommit) {
+  StartServer();
+  auto client = Connect();
+  ASSERT_TRUE(client->Send("ECHO a\r\nECHO b\r\n"));
+  EXPECT_EQ(client->ReadLine(), "a");
+  EXPECT_EQ(client->ReadLine(), "b");
+  EXPECT_EQ(handler_.commits(), 0u);
+}
+
+TEST_F(ServerTest, PipelinedWritesShareOneCommit) {
+  StartServer();
+  auto client = Connect();
+  std::string batch;
+  for (int i = 0; i < 100; ++i) batch += "WRITE " + std::to_string(i) + "\r\n";
+  handler_.SetGate(false);  // hold the first commit so the rest pile up
+  ASSERT_TRUE(client->Send(batch));
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  handler_.SetGate(true);
+  for (int i = 0; i < 100; ++i) ASSERT_EQ(client->ReadLine(), std::to_string(i));
+  EXPECT_LT(handler_.commits(), 10u);
+}
+
+TEST_F(ServerTest, FailedCommitDiscardsTheRoundsRepliesAndCloses) {
+  StartServer();
+  auto client = Connect();
+  ASSERT_TRUE(client->Send("ECHO before\r\n"));
+  ASSERT_EQ(client->ReadLine(), "before");  // replied before the failure: kept
+  handler_.FailCommits();
+  ASSERT_TRUE(client->Send("ECHO x\r\nWRITE y\r\n"));
+  EXPECT_EQ(client->ReadLine(),
+            "(error) ERR write not persisted, connection closed: "
+            "fdatasync wal-1.log: No space left on device");
+  EXPECT_TRUE(client->WaitClosed());  // and "x" / "y" were never sent
 }
 
 TEST_F(ServerTest, TextClientStaysText) {
