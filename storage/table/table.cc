@@ -17,19 +17,34 @@ using internal::Shard;
 // Slot's methods run only inside Table::Write, which holds shard_->mu; the analysis
 // cannot see that through the pointer, hence the opt-outs.
 
-Slot::Slot(Shard* shard, std::string_view key, uint64_t hash, Entry* entry)
+Slot::Slot(Shard* shard, std::string_view key, uint64_t hash, Entry* entry, MutationSink* sink)
     : shard_(shard),
       key_(key),
       hash_(hash),
       entry_(entry),
       counted_expiry_(entry != nullptr && entry->expire_ms != kNoExpiry),
-      counted_value_bytes_(entry != nullptr ? StringHeapBytes(entry->value) : 0) {}
+      counted_value_bytes_(entry != nullptr ? StringHeapBytes(entry->value) : 0),
+      sink_(sink),
+      existed_(entry != nullptr) {}
+
+Entry* Slot::Mutate() {
+  if (entry_ != nullptr) value_changed_ = true;
+  return entry_;
+}
+
+void Slot::SetExpire(int64_t expire_ms) {
+  assert(entry_ != nullptr);
+  if (entry_->expire_ms == expire_ms) return;
+  entry_->expire_ms = expire_ms;
+  expire_changed_ = true;
+}
 
 Entry* Slot::Create(int64_t now_ms) MEMENTO_TSA(no_thread_safety_analysis) {
   if (entry_ == nullptr) {
     entry_ = shard_->map.FindOrInsert(key_, hash_).first;
     shard_->size.store(shard_->map.size(), std::memory_order_relaxed);
   }
+  value_changed_ = true;
   // Assigning a fresh string (not clear()) gives back a large old value's memory.
   entry_->value = std::string();
   entry_->created_ms = now_ms;
@@ -58,6 +73,27 @@ Slot::~Slot() MEMENTO_TSA(no_thread_safety_analysis) {
   }
   const size_t value_bytes = entry_ != nullptr ? StringHeapBytes(entry_->value) : 0;
   shard_->value_bytes = shard_->value_bytes - counted_value_bytes_ + value_bytes;
+
+  // The net effect of the callback, as a resulting state. Created-then-erased (or
+  // erased a key that was not there) changed nothing.
+  if (sink_ == nullptr) return;
+  storage::Mutation m;
+  m.key = key_;
+  if (entry_ == nullptr) {
+    if (!existed_) return;
+    m.type = storage::MutationType::kDelete;
+  } else if (value_changed_) {
+    m.type = storage::MutationType::kPut;
+    m.value = entry_->value;
+    m.created_ms = entry_->created_ms;
+    m.expire_ms = entry_->expire_ms;
+  } else if (expire_changed_) {
+    m.type = storage::MutationType::kExpire;
+    m.expire_ms = entry_->expire_ms;
+  } else {
+    return;
+  }
+  sink_->OnMutation(m);
 }
 
 // ---------------------------------------------------------------------------
@@ -90,6 +126,12 @@ void Table::RemoveExpiredLocked(Shard& shard, std::string_view key, uint64_t has
   shard.expired.fetch_add(1, std::memory_order_relaxed);
   // Before the erase: `key` may point into the node being freed (ReclaimExpired).
   if (expiry_listener_) expiry_listener_(key);
+  if (sink_ != nullptr) {
+    storage::Mutation m;
+    m.type = storage::MutationType::kDelete;
+    m.key = key;
+    sink_->OnMutation(m);
+  }
   shard.map.Erase(key, hash);
   shard.size.store(shard.map.size(), std::memory_order_relaxed);
 }
@@ -118,23 +160,29 @@ uint64_t Table::ExpiredCount() const {
   return total;
 }
 
-size_t Table::Clear() {
+size_t Table::Clear() MEMENTO_TSA(no_thread_safety_analysis) {
+  // Every shard is locked (in index order, the only place that takes more than one)
+  // so that the kClear lands in the sink's order between whole writes.
   size_t removed = 0;
+  std::vector<HashMap> doomed(shard_count_);
+  for (size_t i = 0; i < shard_count_; ++i) shards_[i].mu.Lock();
   for (size_t i = 0; i < shard_count_; ++i) {
     Shard& shard = shards_[i];
-    HashMap doomed;
-    {
-      MutexLock lock(&shard.mu);
-      removed += shard.map.size();
-      // Swap the map out and free its nodes after unlocking, so a big shard does
-      // not stall the threads waiting on it while millions of nodes are deleted.
-      doomed = std::move(shard.map);
-      shard.value_bytes = 0;
-      shard.reclaim_cursor = 0;
-      shard.size.store(0, std::memory_order_relaxed);
-      shard.expires.store(0, std::memory_order_relaxed);
-    }
+    removed += shard.map.size();
+    // Swap the maps out and free their nodes after unlocking, so the threads
+    // waiting do not wait for millions of nodes to be deleted.
+    doomed[i] = std::move(shard.map);
+    shard.value_bytes = 0;
+    shard.reclaim_cursor = 0;
+    shard.size.store(0, std::memory_order_relaxed);
+    shard.expires.store(0, std::memory_order_relaxed);
   }
+  if (sink_ != nullptr) {
+    storage::Mutation m;
+    m.type = storage::MutationType::kClear;
+    sink_->OnMutation(m);
+  }
+  for (size_t i = shard_count_; i > 0; --i) shards_[i - 1].mu.Unlock();
   return removed;
 }
 

@@ -35,6 +35,7 @@
 #include <utility>
 
 #include "common/hash.h"
+#include "storage/mutation.h"
 #include "storage/table/hash_map.h"
 
 // Clang thread-safety analysis (-Wthread-safety); no-ops elsewhere.
@@ -48,6 +49,17 @@
 namespace memento::table {
 
 class Table;
+
+// Receives every change to the table as its resulting state (storage::Mutation): a
+// Write callback's net effect when it returns, an expiry removal, a Clear. Called
+// with the key's shard locked (every shard, for kClear), so the changes to one key
+// arrive in the order they happened. The write-ahead log is the sink. Must be quick
+// and must not call into the Table. Thread-safety: called from any thread.
+class MutationSink {
+ public:
+  virtual ~MutationSink() = default;
+  virtual void OnMutation(const storage::Mutation& mutation) = 0;
+};
 
 namespace internal {
 
@@ -92,8 +104,9 @@ struct alignas(64) Shard {
 
 // A locked position for one key, handed to Table::Write callbacks. Valid only inside
 // the callback; every Entry* it returns is invalid once the callback returns or after
-// Erase. The caller may change the entry's value and expire_ms freely through
-// entry() / Create(); the Table accounts for the change when the callback returns.
+// Erase. Change the key only through Create(), Mutate(), SetExpire() and Erase():
+// the Table accounts for the change and reports it to the MutationSink when the
+// callback returns (entry() is for looking).
 class Slot {
  public:
   Slot(const Slot&) = delete;
@@ -101,17 +114,26 @@ class Slot {
 
   std::string_view key() const { return key_; }
   // The live entry, or nullptr (an entry expired at now_ms is already gone).
+  const Entry* entry() const { return entry_; }
+  // TRANSITIONAL: a mutable view for callers not yet moved to Mutate()/SetExpire();
+  // changes made through it are NOT reported to the MutationSink.
   Entry* entry() { return entry_; }
   // Inserts the key, or replaces its entry: value empty (memory released),
   // created_ms = now_ms, no expiry. Returns the entry (never nullptr).
   Entry* Create(int64_t now_ms);
+  // The live entry, to change its value in place (APPEND, INCR); nullptr if none.
+  // The key is reported as changed (a kPut of its final state).
+  Entry* Mutate();
+  // Sets the live entry's expiry (kNoExpiry: none). REQUIRES: entry() != nullptr.
+  void SetExpire(int64_t expire_ms);
   // Removes the entry. Returns true if there was one.
   bool Erase();
 
  private:
   friend class Table;
-  Slot(internal::Shard* shard, std::string_view key, uint64_t hash, Entry* entry);
-  // Publishes the callback's changes to the shard's counters.
+  Slot(internal::Shard* shard, std::string_view key, uint64_t hash, Entry* entry,
+       MutationSink* sink);
+  // Publishes the callback's changes to the shard's counters and the sink.
   ~Slot();
 
   internal::Shard* const shard_;
@@ -122,6 +144,10 @@ class Slot {
   // `expires`, and its share of `value_bytes`.
   bool counted_expiry_;
   size_t counted_value_bytes_;
+  MutationSink* const sink_;
+  const bool existed_;          // the key was live when the callback started
+  bool value_changed_ = false;  // Create() or Mutate() was called
+  bool expire_changed_ = false; // SetExpire() was called
 };
 
 class Table {
@@ -159,7 +185,7 @@ class Table {
     internal::Shard& shard = ShardFor(hash);
     internal::MutexLock lock(&shard.mu);
     // Declared after `lock`, so ~Slot publishes the counters before unlocking.
-    Slot slot(&shard, key, hash, FindLiveLocked(shard, key, hash, now_ms));
+    Slot slot(&shard, key, hash, FindLiveLocked(shard, key, hash, now_ms), sink_);
     return std::forward<Fn>(fn)(slot);
   }
 
@@ -168,8 +194,10 @@ class Table {
   size_t Size() const;
   // Entries with an expiry (same caveats as Size).
   size_t ExpiresCount() const;
-  // Removes every entry and returns how many there were. Not a snapshot: a write
-  // racing with Clear may survive it. Does not call the expiry listener.
+  // Removes every entry and returns how many there were. Atomic with respect to
+  // writes: it holds every shard lock while it empties the shards (and reports one
+  // kClear), so each write lands wholly before or wholly after it. Does not call the
+  // expiry listener.
   size_t Clear();
 
   // Background reclaim: looks at about max_checks entries that have an expiry,
@@ -201,6 +229,9 @@ class Table {
   // or by ReclaimExpired), before the entry is freed. Must not call into the Table.
   // REQUIRES: called before the Table is used by more than one thread.
   void SetExpiryListener(std::function<void(std::string_view key)> listener);
+  // "*sink" (nullptr: none) must outlive the Table's use.
+  // REQUIRES: called before the Table is used by more than one thread.
+  void SetMutationSink(MutationSink* sink) { sink_ = sink; }
 
   // Keys removed by expiry since construction.
   uint64_t ExpiredCount() const;
@@ -231,6 +262,7 @@ class Table {
   const int shard_bits_;  // log2(shard_count_)
   const std::unique_ptr<internal::Shard[]> shards_;
   std::function<void(std::string_view)> expiry_listener_;
+  MutationSink* sink_ = nullptr;
   // The shard ReclaimExpired starts from. Racing reclaimers may both update it; the
   // worst outcome is a shard looked at twice or skipped once.
   std::atomic<size_t> reclaim_shard_{0};

@@ -2,12 +2,15 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <charconv>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace memento::table {
@@ -368,6 +371,157 @@ TEST(TableConcurrencyTest, ConcurrentWritersOnDifferentKeysLoseNothing) {
       ASSERT_TRUE(table.Read(key, kNow + 1, [](const Entry* e) { return e != nullptr; }));
     }
   }
+}
+
+}  // namespace
+}  // namespace memento::table
+
+// ---------------------------------------------------------------------------
+// The mutation sink: what the write-ahead log will see.
+
+namespace memento::table {
+namespace {
+
+struct Recorded {
+  storage::MutationType type;
+  std::string key;
+  std::string value;
+  int64_t created_ms;
+  int64_t expire_ms;
+};
+
+class RecordingSink : public MutationSink {
+ public:
+  void OnMutation(const storage::Mutation& m) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    log_.push_back({m.type, std::string(m.key), std::string(m.value), m.created_ms, m.expire_ms});
+  }
+  std::vector<Recorded> Take() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return std::exchange(log_, {});
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<Recorded> log_;
+};
+
+class TableSinkTest : public ::testing::Test {
+ protected:
+  TableSinkTest() { table_.SetMutationSink(&sink_); }
+  RecordingSink sink_;
+  Table table_{16};
+};
+
+TEST_F(TableSinkTest, CreateReportsPutOfTheFinalState) {
+  table_.Write("k", 100, [](Slot& slot) {
+    Entry* e = slot.Create(100);
+    e->value = "v";
+    slot.SetExpire(5000);
+  });
+  auto log = sink_.Take();
+  ASSERT_EQ(log.size(), 1u);
+  EXPECT_EQ(log[0].type, storage::MutationType::kPut);
+  EXPECT_EQ(log[0].key, "k");
+  EXPECT_EQ(log[0].value, "v");
+  EXPECT_EQ(log[0].created_ms, 100);
+  EXPECT_EQ(log[0].expire_ms, 5000);
+}
+
+TEST_F(TableSinkTest, MutateReportsPut) {
+  table_.Write("k", 100, [](Slot& slot) { slot.Create(100)->value = "a"; });
+  sink_.Take();
+  table_.Write("k", 200, [](Slot& slot) { slot.Mutate()->value += "b"; });
+  auto log = sink_.Take();
+  ASSERT_EQ(log.size(), 1u);
+  EXPECT_EQ(log[0].type, storage::MutationType::kPut);
+  EXPECT_EQ(log[0].value, "ab");
+  EXPECT_EQ(log[0].created_ms, 100);
+}
+
+TEST_F(TableSinkTest, SetExpireAloneReportsExpire) {
+  table_.Write("k", 100, [](Slot& slot) { slot.Create(100)->value = "a"; });
+  sink_.Take();
+  table_.Write("k", 100, [](Slot& slot) { slot.SetExpire(9000); });
+  auto log = sink_.Take();
+  ASSERT_EQ(log.size(), 1u);
+  EXPECT_EQ(log[0].type, storage::MutationType::kExpire);
+  EXPECT_EQ(log[0].expire_ms, 9000);
+  // Setting the same expiry again changes nothing.
+  table_.Write("k", 100, [](Slot& slot) { slot.SetExpire(9000); });
+  EXPECT_TRUE(sink_.Take().empty());
+}
+
+TEST_F(TableSinkTest, EraseReportsDelete) {
+  table_.Write("k", 100, [](Slot& slot) { slot.Create(100); });
+  sink_.Take();
+  table_.Write("k", 100, [](Slot& slot) { slot.Erase(); });
+  auto log = sink_.Take();
+  ASSERT_EQ(log.size(), 1u);
+  EXPECT_EQ(log[0].type, storage::MutationType::kDelete);
+  EXPECT_EQ(log[0].key, "k");
+}
+
+TEST_F(TableSinkTest, NoChangeReportsNothing) {
+  table_.Write("absent", 100, [](Slot& slot) { slot.Erase(); });
+  table_.Write("absent", 100, [](Slot& slot) {
+    slot.Create(100);
+    slot.Erase();
+  });
+  table_.Write("absent", 100, [](Slot& slot) { return slot.entry() == nullptr; });
+  table_.Read("absent", 100, [](const Entry*) {});
+  EXPECT_TRUE(sink_.Take().empty());
+}
+
+TEST_F(TableSinkTest, ExpiryRemovalReportsDelete) {
+  table_.Write("lazy", 100, [](Slot& slot) { slot.Create(100)->expire_ms = 150; });
+  table_.Write("reaped", 100, [](Slot& slot) { slot.Create(100)->expire_ms = 150; });
+  sink_.Take();
+  table_.Read("lazy", 200, [](const Entry* e) { EXPECT_EQ(e, nullptr); });
+  EXPECT_EQ(table_.ReclaimExpired(200, 100), 1u);
+  auto log = sink_.Take();
+  ASSERT_EQ(log.size(), 2u);
+  EXPECT_EQ(log[0].type, storage::MutationType::kDelete);
+  EXPECT_EQ(log[0].key, "lazy");
+  EXPECT_EQ(log[1].type, storage::MutationType::kDelete);
+  EXPECT_EQ(log[1].key, "reaped");
+}
+
+TEST_F(TableSinkTest, ClearReportsOneClear) {
+  for (int i = 0; i < 100; ++i) {
+    table_.Write("k" + std::to_string(i), 100, [](Slot& slot) { slot.Create(100); });
+  }
+  sink_.Take();
+  EXPECT_EQ(table_.Clear(), 100u);
+  auto log = sink_.Take();
+  ASSERT_EQ(log.size(), 1u);
+  EXPECT_EQ(log[0].type, storage::MutationType::kClear);
+}
+
+TEST_F(TableSinkTest, ConcurrentWritesAndClearStayOrdered) {
+  // Replaying the sink's log must give the table's final state, whatever the
+  // interleaving of writers and Clear.
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> writers;
+  for (int t = 0; t < 2; ++t) {
+    writers.emplace_back([&, t] {
+      for (int i = 0; !stop.load() && i < 20000; ++i) {
+        table_.Write("k" + std::to_string((i * 7 + t) % 500), 100,
+                     [&](Slot& slot) { slot.Create(100)->value = std::to_string(i); });
+      }
+    });
+  }
+  for (int i = 0; i < 20; ++i) table_.Clear();
+  stop = true;
+  for (std::thread& w : writers) w.join();
+  std::map<std::string, std::string> replayed;
+  for (const Recorded& r : sink_.Take()) {
+    if (r.type == storage::MutationType::kClear) replayed.clear();
+    if (r.type == storage::MutationType::kPut) replayed[r.key] = r.value;
+  }
+  std::map<std::string, std::string> actual;
+  table_.ForEach(100, [&](std::string_view k, const Entry& e) { actual[std::string(k)] = e.value; });
+  EXPECT_EQ(replayed, actual);
 }
 
 }  // namespace
