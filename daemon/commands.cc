@@ -1,393 +1,324 @@
-// The command table and every command's implementation. docs/protocol.md specifies
-// the requests and replies byte by byte; keep the two in step.
+// The command table, the lookup of a request's command, and Commands::Execute.
+// The handlers are in daemon/cmd_*.cc; docs/protocol.md specifies every command's
+// requests and replies byte by byte: keep the three in step.
 
 #include "daemon/commands.h"
 
-#include <unistd.h>
-
 #include <algorithm>
-#include <cctype>
-#include <cmath>
-#include <cstdio>
-#include <string>
-#include <vector>
+#include <array>
+#include <cassert>
+#include <cstddef>
+#include <cstdint>
+#include <mutex>
 
 #include "common/clock.h"
-#include "common/numbers.h"
+#include "daemon/cmd_context.h"
+#include "daemon/cmd_errors.h"
 
 namespace memento::daemon {
-
-// Error texts, shared with Redis where Redis has the same error.
-inline constexpr char kNotIntegerErr[] = "ERR value is not an integer or out of range";
-inline constexpr char kNotFloatErr[] = "ERR value is not a valid float";
-inline constexpr char kOverflowErr[] = "ERR increment or decrement would overflow";
-inline constexpr char kNanOrInfErr[] = "ERR increment would produce NaN or Infinity";
-inline constexpr char kUnknownCommandText[] = "(Unknown command)";
-
-// A command: its upper-case name, how many words a request for it has (the name
-// included; kAny for no upper bound), its handler, and a variant for handlers that
-// serve a pair of commands (INC/DEC: +1 or -1).
-struct CommandSpec {
-  static constexpr size_t kAny = ~size_t{0};
-  std::string_view name;
-  size_t min_argc;
-  size_t max_argc;
-  void (*handler)(Commands::Context&);
-  int variant = 0;
-};
-
-struct CommandSpecTable {
-  static const CommandSpec* Find(std::string_view upper_name) {
-    constexpr size_t kAny = CommandSpec::kAny;
-    static const CommandSpec kSpecs[] = {
-        {"GET", 2, 2, &Commands::Get},
-        {"SET", 3, 3, &Commands::Set},
-        {"DEL", 2, kAny, &Commands::Del},
-        {"INC", 2, 3, &Commands::IncDec, +1},
-        {"DEC", 2, 3, &Commands::IncDec, -1},
-        {"INCF", 2, 3, &Commands::IncDecFloat, +1},
-        {"DECF", 2, 3, &Commands::IncDecFloat, -1},
-        {"GETP", 2, 2, &Commands::GetP},
-        {"APPEND", 3, 3, &Commands::AppendPrepend, +1},
-        {"PREPEND", 3, 3, &Commands::AppendPrepend, -1},
-        {"FLUSH", 1, 1, &Commands::Flush},
-        {"QUIT", 1, 1, &Commands::Quit},
-        {"EXIT", 1, 1, &Commands::Quit},
-        {"PING", 1, 2, &Commands::Ping},
-        {"COUNT", 1, 1, &Commands::Count},
-        {"KEYS", 1, 2, &Commands::Keys},
-        {"EXPIRE", 3, 3, &Commands::Expire},
-        {"TTL", 2, 2, &Commands::Ttl},
-        {"PERSIST", 2, 2, &Commands::Persist},
-        {"INFO", 1, 2, &Commands::Info},
-    };
-    for (const CommandSpec& spec : kSpecs) {
-      if (spec.name == upper_name) return &spec;
-    }
-    return nullptr;
-  }
-};
-
 namespace {
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& ch : out) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  return out;
-}
+constexpr Arity kNone{};  // not served in that dialect
+constexpr Arity Exactly(uint32_t n) { return {n, n}; }
+constexpr Arity AtLeast(uint32_t n) { return {n, Arity::kAny}; }
+constexpr Arity Between(uint32_t min, uint32_t max) { return {min, max}; }
 
-// The text protocol's two common reply pairs.
-void OkOrError(proto::ReplyBuilder& reply, const char* error) {
-  if (error != nullptr) {
-    reply.Error(error);
-  } else {
-    reply.Ok();
+// Flag sets shared by many rows.
+constexpr uint32_t kReadFast = kReadOnly | kFast;
+constexpr uint32_t kGrowFast = kWrite | kDenyOom | kFast;  // may grow memory
+constexpr uint32_t kConnection = kNoScript | kLoading | kStale | kFast;
+
+// Every command. The dialect columns give the words a request may have (the name
+// included) over RESP and over the text protocol; kNone means the command does not
+// exist in that dialect ("unknown command"). The text protocol serves the original
+// Memento's commands (with their original reply tokens, see the handlers) plus a few
+// read-only ones whose replies frame naturally as lines; docs/protocol.md lists them.
+//
+//  name           RESP          text          handler        variant         flags
+//                 keys (first, last, step)    docs: group, since, summary, synopsis
+constexpr CommandSpec kCommandTable[] = {
+    // --- Strings (cmd_strings.cc) ---
+    {"get", Exactly(2), Exactly(2), Get, 0, kReadFast, 1, 1, 1,
+     {"string", "1.0.0", "Returns the string value of a key.", "key"}},
+    {"set", AtLeast(3), Exactly(3), Set, 0, kWrite | kDenyOom, 1, 1, 1,
+     {"string", "1.0.0", "Sets the string value of a key, with an optional condition and expiry.",
+      "key value [NX|XX] [GET] [EX seconds|PX milliseconds|EXAT unix-time-seconds|"
+      "PXAT unix-time-milliseconds|KEEPTTL]"}},
+    {"setnx", Exactly(3), kNone, SetNx, 0, kGrowFast, 1, 1, 1,
+     {"string", "1.0.0", "Sets a key's value only if the key does not exist.", "key value"}},
+    {"setex", Exactly(4), kNone, SetEx, 1000, kWrite | kDenyOom, 1, 1, 1,
+     {"string", "2.0.0", "Sets a key's value and its time to live in seconds.",
+      "key seconds value"}},
+    {"psetex", Exactly(4), kNone, SetEx, 1, kWrite | kDenyOom, 1, 1, 1,
+     {"string", "2.6.0", "Sets a key's value and its time to live in milliseconds.",
+      "key milliseconds value"}},
+    {"getset", Exactly(3), kNone, GetSet, 0, kGrowFast, 1, 1, 1,
+     {"string", "1.0.0", "Sets a key's value and returns the previous one.", "key value"}},
+    {"getdel", Exactly(2), kNone, GetDel, 0, kWrite | kFast, 1, 1, 1,
+     {"string", "6.2.0", "Returns a key's value and deletes the key.", "key"}},
+    {"mget", AtLeast(2), AtLeast(2), MGet, 0, kReadFast, 1, -1, 1,
+     {"string", "1.0.0", "Returns the values of several keys.", "key [key ...]"}},
+    {"mset", AtLeast(3), kNone, MSet, 0, kWrite | kDenyOom, 1, -1, 2,
+     {"string", "1.0.1", "Sets several keys (each key atomically, not all at once).",
+      "key value [key value ...]"}},
+    {"msetnx", AtLeast(3), kNone, MSetNx, 0, kWrite | kDenyOom, 1, -1, 2,
+     {"string", "1.0.1", "Sets several keys, atomically, only if none of them exists.",
+      "key value [key value ...]"}},
+    {"append", Exactly(3), Exactly(3), AppendPrepend, +1, kGrowFast, 1, 1, 1,
+     {"string", "2.0.0", "Appends to a key's value (creating the key); returns the new length.",
+      "key value"}},
+    {"prepend", Exactly(3), Exactly(3), AppendPrepend, -1, kGrowFast, 1, 1, 1,
+     {"string", "memento", "Prepends to a key's value (creating the key); returns the new length.",
+      "key value"}},
+    {"strlen", Exactly(2), Exactly(2), StrLen, 0, kReadFast, 1, 1, 1,
+     {"string", "2.2.0", "Returns the length of a key's value.", "key"}},
+    {"getrange", Exactly(4), Exactly(4), GetRange, 0, kReadOnly, 1, 1, 1,
+     {"string", "2.4.0", "Returns a substring of a key's value.", "key start end"}},
+    {"setrange", Exactly(4), kNone, SetRange, 0, kWrite | kDenyOom, 1, 1, 1,
+     {"string", "2.2.0", "Overwrites part of a key's value at an offset, zero-padding it.",
+      "key offset value"}},
+    {"incr", Exactly(2), kNone, IncrBy, +1, kGrowFast, 1, 1, 1,
+     {"string", "1.0.0", "Adds 1 to a key's integer value (a missing key counts as 0).", "key"}},
+    {"decr", Exactly(2), kNone, IncrBy, -1, kGrowFast, 1, 1, 1,
+     {"string", "1.0.0", "Subtracts 1 from a key's integer value (a missing key counts as 0).",
+      "key"}},
+    {"incrby", Exactly(3), kNone, IncrBy, +1, kGrowFast, 1, 1, 1,
+     {"string", "1.0.0", "Adds an integer to a key's integer value.", "key increment"}},
+    {"decrby", Exactly(3), kNone, IncrBy, -1, kGrowFast, 1, 1, 1,
+     {"string", "1.0.0", "Subtracts an integer from a key's integer value.", "key decrement"}},
+    {"incrbyfloat", Exactly(3), kNone, IncrByFloat, 0, kGrowFast, 1, 1, 1,
+     {"string", "2.6.0", "Adds a floating-point number to a key's value.", "key increment"}},
+    {"inc", Between(2, 3), Between(2, 3), IncDec, +1, kGrowFast, 1, 1, 1,
+     {"string", "memento", "Adds n (default 1) to a key's integer value.", "key [n]"}},
+    {"dec", Between(2, 3), Between(2, 3), IncDec, -1, kGrowFast, 1, 1, 1,
+     {"string", "memento", "Subtracts n (default 1) from a key's integer value.", "key [n]"}},
+    {"incf", Between(2, 3), Between(2, 3), IncDecFloat, +1, kGrowFast, 1, 1, 1,
+     {"string", "memento", "Adds f (default 1) to a key's value as a double.", "key [f]"}},
+    {"decf", Between(2, 3), Between(2, 3), IncDecFloat, -1, kGrowFast, 1, 1, 1,
+     {"string", "memento", "Subtracts f (default 1) from a key's value as a double.", "key [f]"}},
+    {"getp", Exactly(2), Exactly(2), GetP, 0, kReadFast, 1, 1, 1,
+     {"string", "memento", "Returns a key, its value, its creation time and its expiry time.",
+      "key"}},
+
+    // --- The key space (cmd_keys.cc) ---
+    {"del", AtLeast(2), AtLeast(2), Del, 0, kWrite, 1, -1, 1,
+     {"generic", "1.0.0", "Deletes keys; returns how many existed.", "key [key ...]"}},
+    {"unlink", AtLeast(2), kNone, Del, 0, kWrite | kFast, 1, -1, 1,
+     {"generic", "4.0.0", "Deletes keys (as DEL); returns how many existed.", "key [key ...]"}},
+    {"exists", AtLeast(2), AtLeast(2), Exists, 0, kReadFast, 1, -1, 1,
+     {"generic", "1.0.0", "Counts the keys that exist (a key named twice counts twice).",
+      "key [key ...]"}},
+    {"type", Exactly(2), Exactly(2), Type, 0, kReadFast, 1, 1, 1,
+     {"generic", "1.0.0", "Returns the type of a key's value: string, or none.", "key"}},
+    {"rename", Exactly(3), kNone, Rename, 0, kWrite, 1, 2, 1,
+     {"generic", "1.0.0", "Renames a key, replacing any key of the new name.", "key newkey"}},
+    {"renamenx", Exactly(3), kNone, Rename, 1, kWrite | kFast, 1, 2, 1,
+     {"generic", "1.0.0", "Renames a key only if the new name is free.", "key newkey"}},
+    {"expire", AtLeast(3), Exactly(3), Expire, 0, kWrite | kFast, 1, 1, 1,
+     {"generic", "1.0.0", "Sets a key's time to live in seconds.", "key seconds [NX|XX|GT|LT]"}},
+    {"pexpire", AtLeast(3), kNone, Expire, kExpireMillis, kWrite | kFast, 1, 1, 1,
+     {"generic", "2.6.0", "Sets a key's time to live in milliseconds.",
+      "key milliseconds [NX|XX|GT|LT]"}},
+    {"expireat", AtLeast(3), kNone, Expire, kExpireAbsolute, kWrite | kFast, 1, 1, 1,
+     {"generic", "1.2.0", "Sets a key's expiry time as a Unix time in seconds.",
+      "key unix-time-seconds [NX|XX|GT|LT]"}},
+    {"pexpireat", AtLeast(3), kNone, Expire, kExpireAbsolute | kExpireMillis, kWrite | kFast, 1, 1,
+     1,
+     {"generic", "2.6.0", "Sets a key's expiry time as a Unix time in milliseconds.",
+      "key unix-time-milliseconds [NX|XX|GT|LT]"}},
+    {"ttl", Exactly(2), Exactly(2), Ttl, 0, kReadFast, 1, 1, 1,
+     {"generic", "1.0.0", "Returns a key's time to live in seconds.", "key"}},
+    {"pttl", Exactly(2), Exactly(2), Ttl, kExpireMillis, kReadFast, 1, 1, 1,
+     {"generic", "2.6.0", "Returns a key's time to live in milliseconds.", "key"}},
+    {"expiretime", Exactly(2), kNone, Ttl, kExpireAbsolute, kReadFast, 1, 1, 1,
+     {"generic", "7.0.0", "Returns a key's expiry time as a Unix time in seconds.", "key"}},
+    {"pexpiretime", Exactly(2), kNone, Ttl, kExpireAbsolute | kExpireMillis, kReadFast, 1, 1, 1,
+     {"generic", "7.0.0", "Returns a key's expiry time as a Unix time in milliseconds.", "key"}},
+    {"persist", Exactly(2), Exactly(2), Persist, 0, kWrite | kFast, 1, 1, 1,
+     {"generic", "2.2.0", "Removes a key's expiry.", "key"}},
+    {"keys", Exactly(2), Between(1, 2), Keys, 0, kReadOnly, 0, 0, 0,
+     {"generic", "1.0.0", "Returns every key matching a glob-style pattern.", "pattern"}},
+    {"scan", AtLeast(2), kNone, Scan, 0, kReadOnly, 0, 0, 0,
+     {"generic", "2.8.0", "Iterates over the key space.",
+      "cursor [MATCH pattern] [COUNT count] [TYPE type]"}},
+    {"randomkey", Exactly(1), Exactly(1), RandomKey, 0, kReadOnly, 0, 0, 0,
+     {"generic", "1.0.0", "Returns a random key.", ""}},
+    {"dbsize", Exactly(1), Exactly(1), DbSize, 0, kReadFast, 0, 0, 0,
+     {"server", "1.0.0", "Returns the number of keys.", ""}},
+    {"count", Exactly(1), Exactly(1), DbSize, 0, kReadFast, 0, 0, 0,
+     {"server", "memento", "Returns the number of keys (as DBSIZE).", ""}},
+    {"flushdb", AtLeast(1), kNone, FlushDb, 0, kWrite, 0, 0, 0,
+     {"server", "1.0.0", "Deletes every key.", "[ASYNC|SYNC]"}},
+    {"flushall", AtLeast(1), kNone, FlushDb, 0, kWrite, 0, 0, 0,
+     {"server", "1.0.0", "Deletes every key (Memento has one database).", "[ASYNC|SYNC]"}},
+    {"flush", Exactly(1), Exactly(1), FlushDb, 0, kWrite, 0, 0, 0,
+     {"server", "memento", "Deletes every key (as FLUSHALL).", ""}},
+
+    // --- Connection and server (cmd_server.cc) ---
+    {"ping", Between(1, 2), Between(1, 2), Ping, 0, kFast | kStale, 0, 0, 0,
+     {"connection", "1.0.0", "Replies PONG, or the message.", "[message]"}},
+    {"echo", Exactly(2), Exactly(2), Echo, 0, kFast, 0, 0, 0,
+     {"connection", "1.0.0", "Replies the message.", "message"}},
+    {"quit", AtLeast(1), Exactly(1), Quit, 0, kConnection | kNoAuth, 0, 0, 0,
+     {"connection", "1.0.0", "Closes the connection once the replies so far are sent.", ""}},
+    {"exit", kNone, Exactly(1), Quit, 0, kConnection | kNoAuth, 0, 0, 0,
+     {"connection", "memento", "Closes the connection (text protocol only).", ""}},
+    {"select", Exactly(2), kNone, Select, 0, kConnection, 0, 0, 0,
+     {"connection", "1.0.0", "Selects a database; Memento has only database 0.", "index"}},
+    {"auth", AtLeast(2), Between(2, 3), Auth, 0, kConnection | kNoAuth, 0, 0, 0,
+     {"connection", "1.0.0", "Authenticates the connection.", "[username] password"}},
+    {"hello", AtLeast(1), kNone, Hello, 0, kConnection | kNoAuth, 0, 0, 0,
+     {"connection", "6.0.0", "Handshake: protocol version (2 only), authentication, name.",
+      "[protover [AUTH username password] [SETNAME clientname]]"}},
+    {"client", AtLeast(2), kNone, Client, 0, kNoScript | kLoading | kStale, 0, 0, 0,
+     {"connection", "2.4.0", "The connection's ID and name: ID, GETNAME, SETNAME, SETINFO.",
+      "subcommand [argument ...]"}},
+    {"command", AtLeast(1), kNone, Command, 0, kLoading | kStale, 0, 0, 0,
+     {"server", "2.8.13", "Describes the commands: (all), COUNT, LIST, INFO, DOCS.",
+      "[subcommand [argument ...]]"}},
+    {"config", AtLeast(2), kNone, Config, 0, kAdmin | kNoScript | kLoading | kStale, 0, 0, 0,
+     {"server", "2.0.0", "Reads settings (GET) and changes the run-time safe ones (SET).",
+      "subcommand [argument ...]"}},
+    {"info", AtLeast(1), Between(1, 2), Info, 0, kLoading | kStale, 0, 0, 0,
+     {"server", "1.0.0", "Returns information and statistics about the server.",
+      "[section [section ...]]"}},
+    {"save", Exactly(1), kNone, Save, 0, kAdmin | kNoScript, 0, 0, 0,
+     {"server", "1.0.0", "Persistence is not available in this build yet: an error.", ""}},
+    {"bgsave", Between(1, 2), kNone, Save, 0, kAdmin | kNoScript, 0, 0, 0,
+     {"server", "1.0.0", "Persistence is not available in this build yet: an error.",
+      "[SCHEDULE]"}},
+    {"lastsave", Exactly(1), Exactly(1), LastSave, 0, kLoading | kStale | kFast, 0, 0, 0,
+     {"server", "1.0.0", "Returns the Unix time of the last save (the start time, for now).", ""}},
+    {"time", Exactly(1), Exactly(1), Time, 0, kLoading | kStale | kFast, 0, 0, 0,
+     {"server", "2.6.0", "Returns the server's time: Unix seconds and microseconds.", ""}},
+};
+
+// Command names are short; a longer first word cannot name a command.
+constexpr size_t kMaxNameLength = 16;
+
+// An open-addressing index from lower-case name to table row, built once: a lookup
+// is one FNV-1a hash (computed while lower-casing the name) and, almost always, one
+// comparison. 256 slots keep the load factor under 1/3.
+class NameIndex {
+ public:
+  static constexpr size_t kSlots = 256;
+  static_assert(std::size(kCommandTable) * 3 <= kSlots, "grow kSlots");
+  static_assert(std::size(kCommandTable) < 255, "rows are stored as uint8_t + 1");
+
+  NameIndex() {
+    for (size_t row = 0; row < std::size(kCommandTable); ++row) {
+      std::string_view name = kCommandTable[row].name;
+      assert(name.size() <= kMaxNameLength);
+      size_t slot = Hash(name) & (kSlots - 1);
+      while (slots_[slot] != 0) slot = (slot + 1) & (kSlots - 1);
+      slots_[slot] = static_cast<uint8_t>(row + 1);
+    }
   }
-}
-void OkOrNull(proto::ReplyBuilder& reply, bool ok) {
-  if (ok) {
-    reply.Ok();
-  } else {
-    reply.Null();
+
+  const CommandSpec* Find(std::string_view name) const {
+    if (name.size() > kMaxNameLength) return nullptr;
+    char lower[kMaxNameLength];
+    uint32_t hash = kFnvOffset;
+    for (size_t i = 0; i < name.size(); ++i) {
+      char ch = name[i];
+      if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch - 'A' + 'a');
+      lower[i] = ch;
+      hash = (hash ^ static_cast<uint8_t>(ch)) * kFnvPrime;
+    }
+    const std::string_view key(lower, name.size());
+    for (size_t slot = hash & (kSlots - 1);; slot = (slot + 1) & (kSlots - 1)) {
+      if (slots_[slot] == 0) return nullptr;
+      const CommandSpec& spec = kCommandTable[slots_[slot] - 1];
+      if (spec.name == key) return &spec;
+    }
   }
-}
 
-void WrongArity(proto::ReplyBuilder& reply, std::string_view name) {
-  reply.Error("ERR wrong number of arguments for '" + Lower(name) + "' command");
-}
+ private:
+  static constexpr uint32_t kFnvOffset = 2166136261u;
+  static constexpr uint32_t kFnvPrime = 16777619u;
 
-uint64_t ResidentBytes() {
-  FILE* f = std::fopen("/proc/self/statm", "r");
-  if (f == nullptr) return 0;
-  unsigned long pages_total = 0, pages_resident = 0;
-  int got = std::fscanf(f, "%lu %lu", &pages_total, &pages_resident);
-  std::fclose(f);
-  if (got != 2) return 0;
-  return static_cast<uint64_t>(pages_resident) * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+  static uint32_t Hash(std::string_view lower) {
+    uint32_t hash = kFnvOffset;
+    for (char ch : lower) hash = (hash ^ static_cast<uint8_t>(ch)) * kFnvPrime;
+    return hash;
+  }
+
+  std::array<uint8_t, kSlots> slots_{};  // row + 1; 0 = empty
+};
+
+const NameIndex& Index() {
+  static const NameIndex index;
+  return index;
 }
 
 }  // namespace
 
-Commands::Commands(table::Table* table) : table_(table) {}
+const CommandSpec* FindCommand(std::string_view name) { return Index().Find(name); }
+
+std::span<const CommandSpec> AllCommands() { return kCommandTable; }
+
+Commands::Commands(table::Table* table) : table_(table) { Index(); }
+
+void Commands::SetRequirePass(std::string_view password) {
+  std::lock_guard<std::mutex> lock(auth_mu_);
+  requirepass_.assign(password);
+  auth_required_.store(!password.empty(), std::memory_order_relaxed);
+}
+
+std::string Commands::RequirePass() const {
+  std::lock_guard<std::mutex> lock(auth_mu_);
+  return requirepass_;
+}
+
+bool Commands::CheckPassword(std::string_view password) const {
+  std::lock_guard<std::mutex> lock(auth_mu_);
+  if (requirepass_.empty()) return false;
+  // Look at every byte whatever the outcome, so the time taken does not tell an
+  // attacker how long a prefix they guessed right.
+  const size_t n = std::max(password.size(), requirepass_.size());
+  unsigned diff = password.size() == requirepass_.size() ? 0 : 1;
+  for (size_t i = 0; i < n; ++i) {
+    const unsigned char a = i < password.size() ? password[i] : 0;
+    const unsigned char b = i < requirepass_.size() ? requirepass_[i] : 0;
+    diff |= a ^ b;
+  }
+  return diff == 0;
+}
 
 void Commands::Execute(net::Session& session, std::span<const std::string_view> argv,
                        proto::ReplyBuilder& reply) {
-  // Command names are short; an over-long first token cannot name a command.
-  char upper[16];
-  std::string_view name = argv[0];
-  const CommandSpec* spec = nullptr;
-  if (name.size() <= sizeof(upper)) {
-    for (size_t i = 0; i < name.size(); ++i) {
-      upper[i] = static_cast<char>(std::toupper(static_cast<unsigned char>(name[i])));
+  // Redis's order of checks: unknown command, then arity, then authentication.
+  const bool resp = session.dialect == net::Dialect::kResp;
+  const CommandSpec* spec = FindCommand(argv[0]);
+  const Arity* arity = spec == nullptr ? nullptr : resp ? &spec->resp : &spec->text;
+  if (arity == nullptr || !arity->served()) {
+    if (resp) {
+      ReplyUnknownCommand(reply, argv);
+    } else {
+      reply.Status(kUnknownCommandText);
     }
-    spec = CommandSpecTable::Find(std::string_view(upper, name.size()));
-  }
-  if (spec == nullptr) {
-    reply.Status(kUnknownCommandText);
     return;
   }
-  if (argv.size() < spec->min_argc || argv.size() > spec->max_argc) {
-    WrongArity(reply, name);
+  if (!arity->Accepts(argv.size())) {
+    ReplyWrongArity(reply, spec->name);
     return;
   }
-  Context ctx{this, session, argv, reply, NowMillis(), spec->variant};
+  if (!session.authenticated) {
+    if (auth_required()) {
+      if ((spec->flags & kNoAuth) == 0) {
+        reply.Error(kNoAuthErr);
+        return;
+      }
+    } else {
+      // As Redis, where a connection made while no password is required counts as
+      // authenticated, so that setting requirepass does not lock out the clients
+      // already talking (including the one that set it). Here it is the first
+      // command run without a password that marks the connection.
+      session.authenticated = true;
+    }
+  }
+  Context ctx{*this, session, argv, reply, NowMillis(), *spec};
   spec->handler(ctx);
-}
-
-// ---------------------------------------------------------------------------
-// Strings
-
-void Commands::Ping(Context& c) {
-  if (c.argv.size() == 2) {
-    c.reply.Bulk(c.argv[1]);
-  } else {
-    c.reply.Status("PONG");
-  }
-}
-
-void Commands::Set(Context& c) {
-  // SET replaces the key: a new creation time, and no expiry (as Redis's plain SET).
-  c.self->table_->Write(c.argv[1], c.now_ms, [&](table::Slot& slot) {
-    slot.Create(c.now_ms)->value.assign(c.argv[2]);
-  });
-  c.reply.Ok();
-}
-
-void Commands::Get(Context& c) {
-  bool found = c.self->table_->Read(c.argv[1], c.now_ms, [&](const table::Entry* e) {
-    if (e == nullptr) return false;
-    c.reply.Bulk(e->value);
-    return true;
-  });
-  if (found) {
-    c.self->Hit();
-  } else {
-    c.self->Miss();
-    c.reply.Null();
-  }
-}
-
-void Commands::Del(Context& c) {
-  size_t deleted = 0;
-  for (size_t i = 1; i < c.argv.size(); ++i) {
-    deleted += c.self->table_->Write(c.argv[i], c.now_ms,
-                                     [](table::Slot& slot) { return slot.Erase() ? 1 : 0; });
-  }
-  // The text protocol keeps the original's tokens: OK if anything went, else (null).
-  OkOrNull(c.reply, deleted > 0);
-}
-
-void Commands::IncDec(Context& c) {
-  bool decrement = c.variant < 0;
-  int64_t delta = 1;
-  if (c.argv.size() == 3 && !ParseInt64(c.argv[2], &delta)) {
-    c.reply.Error(kNotIntegerErr);
-    return;
-  }
-  if (decrement) {
-    if (delta == INT64_MIN) {
-      c.reply.Error(kOverflowErr);
-      return;
-    }
-    delta = -delta;
-  }
-  const char* error = c.self->table_->Write(c.argv[1], c.now_ms, [&](table::Slot& slot) -> const char* {
-    table::Entry* e = slot.entry();
-    int64_t current = 0;
-    if (e != nullptr && !ParseInt64(e->value, &current)) return kNotIntegerErr;
-    int64_t next = 0;
-    if (__builtin_add_overflow(current, delta, &next)) return kOverflowErr;
-    // A missing key counts from 0, as Redis's INCR; an existing one keeps its
-    // creation time and expiry.
-    if (e == nullptr) e = slot.Create(c.now_ms);
-    e->value = FormatInt64(next);
-    return nullptr;
-  });
-  OkOrError(c.reply, error);
-}
-
-void Commands::IncDecFloat(Context& c) {
-  bool decrement = c.variant < 0;
-  double delta = 1.0;
-  if (c.argv.size() == 3 && !ParseFiniteDouble(c.argv[2], &delta)) {
-    c.reply.Error(kNotFloatErr);
-    return;
-  }
-  if (decrement) delta = -delta;
-  const char* error = c.self->table_->Write(c.argv[1], c.now_ms, [&](table::Slot& slot) -> const char* {
-    table::Entry* e = slot.entry();
-    double current = 0;
-    if (e != nullptr && !ParseFiniteDouble(e->value, &current)) return kNotFloatErr;
-    double next = current + delta;
-    if (!std::isfinite(next)) return kNanOrInfErr;
-    if (e == nullptr) e = slot.Create(c.now_ms);
-    e->value = FormatDouble(next);
-    return nullptr;
-  });
-  OkOrError(c.reply, error);
-}
-
-void Commands::GetP(Context& c) {
-  // Four lines: key, value, creation time and expiry (ms since epoch, -1 = none).
-  bool found = c.self->table_->Read(c.argv[1], c.now_ms, [&](const table::Entry* e) {
-    if (e == nullptr) return false;
-    std::string line;
-    line.reserve(c.argv[1].size() + e->value.size() + 16);
-    line.append("key: ").append(c.argv[1]);
-    c.reply.Bulk(line);
-    line.assign("value: ").append(e->value);
-    c.reply.Bulk(line);
-    c.reply.Bulk("creation_time: " + FormatInt64(e->created_ms));
-    c.reply.Bulk("expire_time: " + FormatInt64(e->expire_ms));
-    return true;
-  });
-  if (found) {
-    c.self->Hit();
-  } else {
-    c.self->Miss();
-    c.reply.Null();
-  }
-}
-
-void Commands::AppendPrepend(Context& c) {
-  bool prepend = c.variant < 0;
-  c.self->table_->Write(c.argv[1], c.now_ms, [&](table::Slot& slot) {
-    // A missing key is created, as Redis's APPEND does.
-    table::Entry* e = slot.entry();
-    if (e == nullptr) e = slot.Create(c.now_ms);
-    if (prepend) {
-      e->value.insert(0, c.argv[2]);
-    } else {
-      e->value.append(c.argv[2]);
-    }
-  });
-  c.reply.Ok();
-}
-
-void Commands::Flush(Context& c) {
-  c.self->table_->Clear();
-  c.reply.Ok();
-}
-
-void Commands::Quit(Context& c) {
-  // As the original: no reply, the connection is closed.
-  c.session.close_after_reply = true;
-}
-
-// ---------------------------------------------------------------------------
-// Keyspace
-
-void Commands::Count(Context& c) {
-  c.reply.Integer(static_cast<int64_t>(c.self->table_->Size()));
-}
-
-void Commands::Keys(Context& c) {
-  std::string_view prefix = c.argv.size() == 2 ? c.argv[1] : std::string_view();
-  std::vector<std::string> keys;
-  c.self->table_->ForEach(c.now_ms, [&](std::string_view key, const table::Entry&) {
-    if (key.substr(0, prefix.size()) == prefix) keys.emplace_back(key);
-  });
-  std::sort(keys.begin(), keys.end());
-  c.reply.ArrayHeader(keys.size());
-  for (const std::string& key : keys) c.reply.Bulk(key);
-}
-
-void Commands::Expire(Context& c) {
-  int64_t seconds = 0;
-  int64_t expire_ms = 0;
-  if (!ParseInt64(c.argv[2], &seconds) || __builtin_mul_overflow(seconds, 1000, &expire_ms) ||
-      __builtin_add_overflow(expire_ms, c.now_ms, &expire_ms)) {
-    c.reply.Error("ERR invalid expire time in 'expire' command");
-    return;
-  }
-  bool found = c.self->table_->Write(c.argv[1], c.now_ms, [&](table::Slot& slot) {
-    table::Entry* e = slot.entry();
-    if (e == nullptr) return false;
-    // A time in the past deletes the key at once, as Redis does.
-    if (seconds <= 0) {
-      slot.Erase();
-    } else {
-      e->expire_ms = expire_ms;
-    }
-    return true;
-  });
-  OkOrNull(c.reply, found);
-}
-
-void Commands::Ttl(Context& c) {
-  int64_t ttl = c.self->table_->Read(c.argv[1], c.now_ms, [&](const table::Entry* e) -> int64_t {
-    if (e == nullptr) return -2;
-    if (e->expire_ms == table::kNoExpiry) return -1;
-    // Rounded to the nearest second, as Redis's TTL.
-    return (e->expire_ms - c.now_ms + 500) / 1000;
-  });
-  c.reply.Integer(ttl);
-}
-
-void Commands::Persist(Context& c) {
-  bool removed = c.self->table_->Write(c.argv[1], c.now_ms, [&](table::Slot& slot) {
-    table::Entry* e = slot.entry();
-    if (e == nullptr || e->expire_ms == table::kNoExpiry) return false;
-    e->expire_ms = table::kNoExpiry;
-    return true;
-  });
-  OkOrNull(c.reply, removed);
-}
-
-// ---------------------------------------------------------------------------
-// Server
-
-void Commands::Info(Context& c) {
-  std::string section = c.argv.size() == 2 ? Lower(c.argv[1]) : "all";
-  bool all = section == "all" || section == "default" || section == "everything";
-  const ServerFacts& f = c.self->facts_;
-  net::ServerStats net_stats;
-  if (c.self->server_ != nullptr) net_stats = c.self->server_->Stats();
-  const table::Table& t = *c.self->table_;
-
-  std::vector<std::string> lines;
-  auto field = [&](std::string_view name, const std::string& value) {
-    lines.push_back(std::string(name) + ":" + value);
-  };
-  auto begin = [&](std::string_view name, std::string_view title) {
-    if (!all && section != name) return false;
-    if (!lines.empty()) lines.emplace_back();
-    lines.push_back("# " + std::string(title));
-    return true;
-  };
-  if (begin("server", "Server")) {
-    field("memento_version", f.version);
-    field("process_id", std::to_string(getpid()));
-    field("tcp_bind", f.bind);
-    field("tcp_port", std::to_string(f.port));
-    field("event_loop_threads", std::to_string(f.threads));
-    field("uptime_in_seconds", std::to_string((c.now_ms - f.started_ms) / 1000));
-    field("data_dir", f.data_dir);
-    field("config_file", f.config_file);
-  }
-  if (begin("clients", "Clients")) {
-    field("connected_clients", std::to_string(net_stats.connected_clients));
-  }
-  if (begin("memory", "Memory")) {
-    field("used_memory", std::to_string(t.MemoryUsage()));
-    field("used_memory_rss", std::to_string(ResidentBytes()));
-  }
-  if (begin("stats", "Stats")) {
-    field("total_connections_received", std::to_string(net_stats.total_connections));
-    field("total_commands_processed", std::to_string(net_stats.total_commands));
-    field("total_net_input_bytes", std::to_string(net_stats.net_input_bytes));
-    field("total_net_output_bytes", std::to_string(net_stats.net_output_bytes));
-    field("protocol_errors", std::to_string(net_stats.protocol_errors));
-    field("keyspace_hits", std::to_string(c.self->keyspace_hits()));
-    field("keyspace_misses", std::to_string(c.self->keyspace_misses()));
-    field("expired_keys", std::to_string(t.ExpiredCount()));
-  }
-  if (begin("keyspace", "Keyspace")) {
-    field("db0", "keys=" + std::to_string(t.Size()) + ",expires=" + std::to_string(t.ExpiresCount()));
-  }
-  // The text protocol frames a multi-line reply as a count line, then the lines.
-  c.reply.ArrayHeader(lines.size());
-  for (const std::string& line : lines) c.reply.Bulk(line);
 }
 
 }  // namespace memento::daemon

@@ -2,15 +2,23 @@
 // proto::ReplyBuilder; the connection's dialect picks the encoder (and, where the
 // text protocol kept the original Memento's reply tokens, the reply shape).
 //
+// The commands themselves live in daemon/cmd_*.cc (strings, keys, server); the table
+// that names them, their arity in each dialect and their documentation is in
+// commands.cc. docs/protocol.md lists every command with its replies.
+//
 // Every command runs on the calling event-loop thread against the shared, sharded
 // table: a single-key command is atomic because it runs inside Table::Write with
-// the key's shard locked.
+// the key's shard locked; RENAME and MSETNX lock all their keys' shards at once
+// (Table::WriteMulti); other multi-key commands (MSET, DEL, MGET, EXISTS) are atomic
+// per key only.
 //
-// Thread-safety: Execute may be called from many threads at once.
+// Thread-safety: Execute may be called from many threads at once. The setters marked
+// "before serving" must not race with Execute; SetRequirePass may be called any time.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
+#include <mutex>
 #include <span>
 #include <string>
 #include <string_view>
@@ -20,7 +28,7 @@
 
 namespace memento::daemon {
 
-// What INFO reports about the process; filled by the daemon.
+// What INFO and CONFIG GET report about the process; filled by the daemon.
 struct ServerFacts {
   std::string version;
   std::string bind;
@@ -41,51 +49,44 @@ class Commands final : public net::CommandHandler {
   void SetServerFacts(ServerFacts facts) { facts_ = std::move(facts); }
   void SetServer(const net::Server* server) { server_ = server; }
 
+  // The password of server.requirepass / CONFIG SET requirepass; empty: none. While
+  // one is set, a connection must AUTH before any command but AUTH, HELLO, QUIT and
+  // EXIT ("NOAUTH Authentication required."). Call it before serving to enforce the
+  // configured password from the first connection on; later calls take effect for
+  // the next command of every connection.
+  void SetRequirePass(std::string_view password);
+
   void Execute(net::Session& session, std::span<const std::string_view> argv,
                proto::ReplyBuilder& reply) override;
 
   uint64_t keyspace_hits() const { return hits_.load(std::memory_order_relaxed); }
   uint64_t keyspace_misses() const { return misses_.load(std::memory_order_relaxed); }
 
-  // Everything a handler needs, bundled so the command table is a plain array.
-  struct Context {
-    Commands* self;
-    net::Session& session;
-    std::span<const std::string_view> argv;
-    proto::ReplyBuilder& reply;
-    int64_t now_ms;
-    int variant;  // +1 or -1 for handlers shared by a pair (INC/DEC, APPEND/PREPEND)
-  };
+  // --- For the command handlers (daemon/cmd_*.cc) -------------------------------
+
+  table::Table& table() { return *table_; }
+  const ServerFacts& facts() const { return facts_; }
+  // nullptr when no server was set (tests).
+  const net::Server* server() const { return server_; }
+  void NoteHit() { hits_.fetch_add(1, std::memory_order_relaxed); }
+  void NoteMiss() { misses_.fetch_add(1, std::memory_order_relaxed); }
+  bool auth_required() const { return auth_required_.load(std::memory_order_relaxed); }
+  std::string RequirePass() const;
+  // True if `password` is the current requirepass (compared in time independent of
+  // where the first difference is). False when none is set.
+  bool CheckPassword(std::string_view password) const;
 
  private:
-  void Hit() { hits_.fetch_add(1, std::memory_order_relaxed); }
-  void Miss() { misses_.fetch_add(1, std::memory_order_relaxed); }
-
-  // Command handlers (commands.cc). Names follow the command.
-  static void Ping(Context& c);
-  static void Set(Context& c);
-  static void Get(Context& c);
-  static void Del(Context& c);
-  static void IncDec(Context& c);
-  static void IncDecFloat(Context& c);
-  static void GetP(Context& c);
-  static void AppendPrepend(Context& c);
-  static void Flush(Context& c);
-  static void Quit(Context& c);
-  static void Count(Context& c);
-  static void Keys(Context& c);
-  static void Expire(Context& c);
-  static void Ttl(Context& c);
-  static void Persist(Context& c);
-  static void Info(Context& c);
-
-  friend struct CommandSpecTable;
-
   table::Table* table_;
   const net::Server* server_ = nullptr;
   ServerFacts facts_;
   std::atomic<uint64_t> hits_{0};
   std::atomic<uint64_t> misses_{0};
+
+  // Read on every command, so kept apart from the password (which needs the mutex).
+  std::atomic<bool> auth_required_{false};
+  mutable std::mutex auth_mu_;
+  std::string requirepass_;  // guarded by auth_mu_
 };
 
 }  // namespace memento::daemon

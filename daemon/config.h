@@ -36,6 +36,8 @@ struct Config {
   int threads = 0;                 // --threads N      server.threads (0 = number of cores)
   std::string log_level = "info";  // --log-level L    server.log_level (debug|info|warning|error)
   size_t max_line = 65536;         // --max-line BYTES server.max_line (text protocol line limit)
+  // Password every connection must AUTH with before other commands; empty: none.
+  std::string requirepass;         // --requirepass PASSWORD server.requirepass
   // [storage]
   // Relative paths are relative to the daemon's working directory, not to the file
   // that named them (the systemd unit sets WorkingDirectory=/var/lib/memento).
@@ -64,9 +66,9 @@ struct CommandLine {
 // given twice keeps its last value.
 //
 // Flags: -a HOST, -p PORT, -c, -f FILE, -i NAME, --data-dir DIR, --threads N,
-// --log-level L, --max-line N, -h/--help, -v/--version. A long flag takes its value
-// either as the next argument ("--data-dir DIR") or after '=' ("--data-dir=DIR");
-// a short flag only as the next argument.
+// --log-level L, --max-line N, --requirepass PASSWORD, -h/--help, -v/--version. A
+// long flag takes its value either as the next argument ("--data-dir DIR") or after
+// '=' ("--data-dir=DIR"); a short flag only as the next argument.
 //
 // With -h or -v the file is not read and flag values are not checked, so
 // "memento -f missing.toml --help" still prints the help; unknown flags and

@@ -181,6 +181,46 @@ TEST_F(ConfigTest, MaxLineFlag) {
   EXPECT_EQ(cmd->config.max_line, 1024u);
 }
 
+TEST_F(ConfigTest, RequirePassDefaultsToNone) {
+  EXPECT_EQ(Config().requirepass, "");
+}
+
+TEST_F(ConfigTest, RequirePassFlag) {
+  Result<CommandLine> cmd = Parse({"--requirepass", "s3cret pass"});
+  ASSERT_TRUE(cmd.ok()) << cmd.status().ToString();
+  EXPECT_EQ(cmd->config.requirepass, "s3cret pass");
+}
+
+TEST_F(ConfigTest, RequirePassFlagMayBeEmpty) {
+  Result<CommandLine> cmd = Parse({"--requirepass="});
+  ASSERT_TRUE(cmd.ok()) << cmd.status().ToString();
+  EXPECT_EQ(cmd->config.requirepass, "");
+}
+
+TEST_F(ConfigTest, RequirePassInFile) {
+  Result<Config> config = Toml("[server]\nrequirepass = \"from-file\"\n");
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_EQ(config->requirepass, "from-file");
+}
+
+TEST_F(ConfigTest, RequirePassFlagOverridesFile) {
+  std::string path = WriteFile("[server]\nrequirepass = \"from-file\"\n");
+  Result<CommandLine> cmd = Parse({"-f", path, "--requirepass", "from-flag"});
+  ASSERT_TRUE(cmd.ok()) << cmd.status().ToString();
+  EXPECT_EQ(cmd->config.requirepass, "from-flag");
+}
+
+TEST_F(ConfigTest, RequirePassMustBeAString) {
+  EXPECT_EQ(Error(Toml("[server]\nrequirepass = 1234\n")),
+            "memento.toml:2:15: server.requirepass: expected a string, got an integer");
+}
+
+TEST_F(ConfigTest, UsageListsRequirePass) {
+  std::string usage = UsageText("memento");
+  EXPECT_THAT(usage, HasSubstr("--requirepass PASSWORD"));
+  EXPECT_THAT(usage, HasSubstr("server.requirepass"));
+}
+
 TEST_F(ConfigTest, HelpFlagsSetShowHelp) {
   for (const char* flag : {"-h", "--help"}) {
     Result<CommandLine> cmd = Parse({flag});

@@ -75,6 +75,7 @@ Status Daemon::Start() {
 
   table_ = std::make_unique<table::Table>();
   commands_ = std::make_unique<Commands>(table_.get());
+  commands_->SetRequirePass(config_.requirepass);
 
   net::ServerOptions options;
   options.host = config_.bind;

@@ -37,6 +37,9 @@ struct Session {
   Dialect dialect = Dialect::kText;
   int64_t connected_ms = 0;  // wall clock, ms since epoch
   std::string name;          // CLIENT SETNAME
+  // Set by the command layer once the connection may run commands while a password
+  // is required (AUTH succeeded, or it ran a command while none was required).
+  bool authenticated = false;
   // Set by the handler (QUIT/EXIT): the connection closes once the replies
   // queued so far are written; later requests in the same read are ignored.
   bool close_after_reply = false;

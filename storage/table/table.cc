@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <bit>
 #include <cassert>
+#include <new>
 #include <vector>
 
 namespace memento::table {
@@ -136,6 +137,42 @@ void Table::RemoveExpiredLocked(Shard& shard, std::string_view key, uint64_t has
   shard.size.store(shard.map.size(), std::memory_order_relaxed);
 }
 
+void Table::WriteMulti(std::span<const std::string_view> keys, int64_t now_ms,
+                       const std::function<void(std::span<Slot* const> slots)>& fn)
+    MEMENTO_TSA(no_thread_safety_analysis) {  // locks a run-time set of shards
+  std::vector<uint64_t> hashes(keys.size());
+  std::vector<size_t> order(keys.size());
+  for (size_t i = 0; i < keys.size(); ++i) {
+    hashes[i] = Hash64(keys[i]);
+    order[i] = static_cast<size_t>(&ShardFor(hashes[i]) - shards_.get());
+  }
+  // Ascending shard index, the order Clear() locks in too: with every other method
+  // holding one shard lock at a time, that makes concurrent callers deadlock-free.
+  std::sort(order.begin(), order.end());
+  order.erase(std::unique(order.begin(), order.end()), order.end());
+  for (size_t index : order) shards_[index].mu.Lock();
+  {
+    // Slots live in raw storage: only Table may construct and destroy them.
+    struct alignas(Slot) SlotStorage {
+      unsigned char bytes[sizeof(Slot)];
+    };
+    std::vector<SlotStorage> storage(keys.size());
+    std::vector<Slot*> slots;
+    slots.reserve(keys.size());
+    for (size_t i = 0; i < keys.size(); ++i) {
+      Shard& shard = ShardFor(hashes[i]);
+      slots.push_back(new (&storage[i]) Slot(&shard, keys[i], hashes[i],
+                                             FindLiveLocked(shard, keys[i], hashes[i], now_ms),
+                                             sink_));
+    }
+    fn(slots);
+    // Every ~Slot publishes its counters and reports to the sink before any unlock;
+    // last key first, so a RENAME {from, to} logs the new key before deleting the old.
+    for (auto it = slots.rbegin(); it != slots.rend(); ++it) (*it)->~Slot();
+  }
+  for (auto it = order.rbegin(); it != order.rend(); ++it) shards_[*it].mu.Unlock();
+}
+
 size_t Table::Size() const {
   size_t total = 0;
   for (size_t i = 0; i < shard_count_; ++i) {
@@ -161,7 +198,7 @@ uint64_t Table::ExpiredCount() const {
 }
 
 size_t Table::Clear() MEMENTO_TSA(no_thread_safety_analysis) {
-  // Every shard is locked (in index order, the only place that takes more than one)
+  // Every shard is locked (in index order, as WriteMulti locks its shards)
   // so that the kClear lands in the sink's order between whole writes.
   size_t removed = 0;
   std::vector<HashMap> doomed(shard_count_);

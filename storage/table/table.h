@@ -31,6 +31,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string_view>
 #include <utility>
 
@@ -115,9 +116,6 @@ class Slot {
   std::string_view key() const { return key_; }
   // The live entry, or nullptr (an entry expired at now_ms is already gone).
   const Entry* entry() const { return entry_; }
-  // TRANSITIONAL: a mutable view for callers not yet moved to Mutate()/SetExpire();
-  // changes made through it are NOT reported to the MutationSink.
-  Entry* entry() { return entry_; }
   // Inserts the key, or replaces its entry: value empty (memory released),
   // created_ms = now_ms, no expiry. Returns the entry (never nullptr).
   Entry* Create(int64_t now_ms);
@@ -188,6 +186,16 @@ class Table {
     Slot slot(&shard, key, hash, FindLiveLocked(shard, key, hash, now_ms), sink_);
     return std::forward<Fn>(fn)(slot);
   }
+
+  // Runs fn(std::span<Slot* const> slots) with the shards of all `keys` locked at
+  // once; slots[i] is keys[i]'s Slot, as in Write. For commands that must see or
+  // change several keys atomically (RENAME, MSETNX). Deadlock-free: each shard is
+  // locked once, in increasing shard order (as Clear() locks them all), and every
+  // other method holds one shard lock at a time. Allocates (a few small vectors), so
+  // keep it off hot paths.
+  // REQUIRES: the keys are distinct (two Slots on one key would double-count it).
+  void WriteMulti(std::span<const std::string_view> keys, int64_t now_ms,
+                  const std::function<void(std::span<Slot* const> slots)>& fn);
 
   // Entries stored, including expired ones not reclaimed yet. Sums per-shard atomics
   // without locking: exact when no write is in flight.

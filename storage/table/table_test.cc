@@ -74,7 +74,7 @@ TEST_F(TableTest, WriteSeesTheExistingEntryThroughTheSlot) {
   table_.Write("k", kNow, [](Slot& slot) {
     EXPECT_EQ(slot.key(), "k");
     ASSERT_NE(slot.entry(), nullptr);
-    slot.entry()->value += "w";
+    slot.Mutate()->value += "w";
   });
   EXPECT_EQ(Get("k"), "vw");
   table_.Write("other", kNow, [](Slot& slot) { EXPECT_EQ(slot.entry(), nullptr); });
@@ -193,11 +193,11 @@ TEST_F(TableTest, SizeAndExpiresCountFollowWrites) {
   SetWithTtl("c", "3", 100);
   EXPECT_EQ(table_.Size(), 3u);
   EXPECT_EQ(table_.ExpiresCount(), 2u);
-  // PERSIST-like: clearing the expiry through the entry pointer is accounted for.
-  table_.Write("b", kNow, [](Slot& slot) { slot.entry()->expire_ms = kNoExpiry; });
+  // PERSIST-like: clearing the expiry through the slot is accounted for.
+  table_.Write("b", kNow, [](Slot& slot) { slot.SetExpire(kNoExpiry); });
   EXPECT_EQ(table_.ExpiresCount(), 1u);
   // EXPIRE-like on a key without TTL.
-  table_.Write("a", kNow, [](Slot& slot) { slot.entry()->expire_ms = kNow + 5; });
+  table_.Write("a", kNow, [](Slot& slot) { slot.SetExpire(kNow + 5); });
   EXPECT_EQ(table_.ExpiresCount(), 2u);
   // Set a TTL then erase in the same callback: no trace left.
   table_.Write("d", kNow, [](Slot& slot) {
@@ -297,7 +297,7 @@ TEST(TableShardsTest, SingleShardTableWorks) {
 // INCR through Write: read, add one, write back, all under the shard lock.
 void Increment(Table* table, std::string_view key) {
   table->Write(key, kNow, [](Slot& slot) {
-    Entry* e = slot.entry() != nullptr ? slot.entry() : slot.Create(kNow);
+    Entry* e = slot.entry() != nullptr ? slot.Mutate() : slot.Create(kNow);
     int64_t n = 0;
     std::from_chars(e->value.data(), e->value.data() + e->value.size(), n);
     char buf[24];

@@ -1,0 +1,191 @@
+// The command layer's inside: the command table's row type, the context every
+// handler gets, the handlers (one per command or pair of commands) and the small
+// helpers they share. Only daemon/commands.cc and daemon/cmd_*.cc include this.
+//
+//   commands.cc     the table (kCommandTable), name lookup, Commands::Execute:
+//                   unknown command -> arity -> authentication -> handler
+//   cmd_strings.cc  string values: GET SET ... INCR ... GETP INC INCF
+//   cmd_keys.cc     the key space: DEL EXISTS RENAME EXPIRE TTL KEYS SCAN ...
+//   cmd_server.cc   connection and server: PING AUTH HELLO CLIENT COMMAND CONFIG INFO
+//   cmd_context.cc  the helpers below
+//
+// Adding a command: write the handler in the matching cmd_*.cc, declare it here, add
+// its row to kCommandTable (commands.cc) and its line to docs/protocol.md.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "daemon/commands.h"
+#include "net/proto/reply_builder.h"
+#include "net/server.h"
+#include "storage/table/table.h"
+
+namespace memento::daemon {
+
+struct CommandSpec;
+
+// Everything a handler needs for one request.
+struct Context {
+  Commands& commands;
+  net::Session& session;
+  std::span<const std::string_view> argv;  // argv[0] is the command name as sent
+  proto::ReplyBuilder& reply;
+  int64_t now_ms;  // one instant for the whole command
+  const CommandSpec& spec;
+
+  table::Table& table() const { return commands.table(); }
+  bool resp() const { return session.dialect == net::Dialect::kResp; }
+};
+
+using Handler = void (*)(Context& c);
+
+// How many words (the name included) a request may have in one dialect.
+struct Arity {
+  static constexpr uint32_t kAny = UINT32_MAX;
+  uint32_t min = 0;  // 0: the command does not exist in this dialect
+  uint32_t max = 0;
+  bool served() const { return min != 0; }
+  bool Accepts(size_t argc) const { return argc >= min && argc <= max; }
+};
+
+// Flags, reported by COMMAND as Redis reports them; kNoAuth is also enforced.
+enum CommandFlag : uint32_t {
+  kWrite = 1u << 0,
+  kReadOnly = 1u << 1,
+  kDenyOom = 1u << 2,
+  kAdmin = 1u << 3,
+  kNoScript = 1u << 4,
+  kLoading = 1u << 5,
+  kStale = 1u << 6,
+  kFast = 1u << 7,
+  kNoAuth = 1u << 8,  // runs before AUTH (AUTH, HELLO, QUIT)
+};
+
+// COMMAND DOCS: what redis-cli shows as help and as hints.
+struct CommandDoc {
+  std::string_view group;  // Redis's groups: "string", "generic", "connection", "server"
+  std::string_view since;  // the Redis version that introduced it ("memento" for ours)
+  std::string_view summary;
+  std::string_view synopsis;  // the arguments, in Redis's notation: "key [key ...]"
+};
+
+// One row of the command table.
+struct CommandSpec {
+  std::string_view name;  // lower case, as Redis's COMMAND and error texts spell it
+  Arity resp;
+  Arity text;
+  Handler handler;
+  int variant;  // for handlers serving several commands (INCR/DECR: +1/-1)
+  uint32_t flags;
+  // Where the keys are, as Redis's COMMAND reports it: the first key's position,
+  // the last one's (-1: the last argument), the step between keys. 0 0 0: no keys.
+  int first_key;
+  int last_key;
+  int key_step;
+  CommandDoc doc;
+
+  // Redis's arity: N for exactly N words, -N for at least N.
+  int RedisArity() const {
+    return resp.min == resp.max ? static_cast<int>(resp.min) : -static_cast<int>(resp.min);
+  }
+};
+
+// The command named `name` (any case), or nullptr. O(1): one hash and one compare.
+const CommandSpec* FindCommand(std::string_view name);
+// Every command, in table order.
+std::span<const CommandSpec> AllCommands();
+
+// ---------------------------------------------------------------------------
+// Helpers shared by the handlers (cmd_context.cc)
+
+// True if `s` equals `lower` ignoring ASCII case. REQUIRES: `lower` is lower case.
+bool EqualsIgnoreCase(std::string_view s, std::string_view lower);
+
+// `s` made safe to echo inside an error: cut at the first NUL and after `limit`
+// bytes (as Redis's "%.128s"), CR and LF turned into spaces (as Redis does).
+std::string Printable(std::string_view s, size_t limit = 128);
+
+// "ERR wrong number of arguments for '<name>' command"; name as "client|setname" for
+// a subcommand.
+void ReplyWrongArity(proto::ReplyBuilder& reply, std::string_view name);
+// "ERR unknown command '<name>', with args beginning with: '<a>' '<b>' " (Redis's
+// text, arguments up to 128 bytes in all).
+void ReplyUnknownCommand(proto::ReplyBuilder& reply, std::span<const std::string_view> argv);
+// "ERR unknown subcommand '<sub>'. Try <COMMAND> HELP."
+void ReplyUnknownSubcommand(proto::ReplyBuilder& reply, std::string_view command,
+                            std::string_view subcommand);
+// A status line per entry, as Redis's HELP subcommands reply.
+void ReplyHelp(proto::ReplyBuilder& reply, std::span<const std::string_view> lines);
+// Multi-line text (INFO): the text protocol frames it as a block (a count line, then
+// the lines); RESP as one bulk string of "line\r\n" for each line.
+void ReplyLines(Context& c, std::span<const std::string> lines);
+
+// Stores `value` as the key's new value: new creation time, no expiry, as SET. Reuses
+// the old value's buffer when it is not much bigger than needed, so overwriting a key
+// with a value of similar size does not allocate. Returns the entry.
+table::Entry* StoreValue(table::Slot& slot, int64_t now_ms, std::string_view value);
+
+// Values may not grow beyond Redis's proto-max-bulk-len default (512 MiB).
+inline constexpr uint64_t kMaxValueBytes = uint64_t{512} << 20;
+
+// ---------------------------------------------------------------------------
+// Handlers. `variant` meanings are given where a handler serves several commands.
+
+// cmd_strings.cc
+void Get(Context& c);
+void Set(Context& c);
+void SetNx(Context& c);
+void SetEx(Context& c);  // variant: milliseconds per unit (SETEX 1000, PSETEX 1)
+void GetSet(Context& c);
+void GetDel(Context& c);
+void MGet(Context& c);
+void MSet(Context& c);
+void MSetNx(Context& c);
+void AppendPrepend(Context& c);  // variant: +1 APPEND, -1 PREPEND
+void StrLen(Context& c);
+void GetRange(Context& c);
+void SetRange(Context& c);
+void IncrBy(Context& c);  // variant: +1 INCR/INCRBY, -1 DECR/DECRBY
+void IncDec(Context& c);  // variant: +1 INC, -1 DEC (Memento's)
+void IncrByFloat(Context& c);
+void IncDecFloat(Context& c);  // variant: +1 INCF, -1 DECF (Memento's)
+void GetP(Context& c);
+
+// cmd_keys.cc
+void Del(Context& c);
+void Exists(Context& c);
+void Type(Context& c);
+void Rename(Context& c);  // variant: 0 RENAME, 1 RENAMENX
+void Expire(Context& c);  // variant: kExpire* bits below
+void Ttl(Context& c);     // variant: kExpire* bits below
+void Persist(Context& c);
+void Keys(Context& c);
+void Scan(Context& c);
+void RandomKey(Context& c);
+void DbSize(Context& c);
+void FlushDb(Context& c);
+
+// Expire/Ttl variants: the unit and whether times are absolute.
+inline constexpr int kExpireMillis = 1;    // PEXPIRE, PEXPIREAT, PTTL, PEXPIRETIME
+inline constexpr int kExpireAbsolute = 2;  // EXPIREAT, PEXPIREAT, EXPIRETIME, PEXPIRETIME
+
+// cmd_server.cc
+void Ping(Context& c);
+void Echo(Context& c);
+void Quit(Context& c);
+void Select(Context& c);
+void Auth(Context& c);
+void Hello(Context& c);
+void Client(Context& c);
+void Command(Context& c);
+void Config(Context& c);
+void Info(Context& c);
+void Save(Context& c);
+void LastSave(Context& c);
+void Time(Context& c);
+
+}  // namespace memento::daemon

@@ -1,0 +1,62 @@
+// Reply texts of the command layer, as static constants so that an error path never
+// builds a string (dragonfly's facade/error.h is the model).
+//
+// Each error starts with its code, as Redis's do. Where Redis has the same error the
+// text is Redis's, byte for byte, because client libraries and tests match on it;
+// docs/protocol.md lists them. None may contain CR or LF (ReplyBuilder::Error).
+#pragma once
+
+namespace memento::daemon {
+
+// Argument errors.
+inline constexpr char kSyntaxErr[] = "ERR syntax error";
+inline constexpr char kNotIntegerErr[] = "ERR value is not an integer or out of range";
+inline constexpr char kNotFloatErr[] = "ERR value is not a valid float";
+inline constexpr char kOffsetErr[] = "ERR offset is out of range";
+inline constexpr char kInvalidCursorErr[] = "ERR invalid cursor";
+inline constexpr char kDbIndexErr[] = "ERR DB index is out of range";
+inline constexpr char kIntRangeErr[] =
+    "ERR value is out of range, value must between -2147483648 and 2147483647";
+
+// Arithmetic.
+inline constexpr char kOverflowErr[] = "ERR increment or decrement would overflow";
+inline constexpr char kDecrementOverflowErr[] = "ERR decrement would overflow";  // DECRBY
+inline constexpr char kNanOrInfErr[] = "ERR increment would produce NaN or Infinity";
+
+// Values and keys.
+inline constexpr char kStringTooLongErr[] =
+    "ERR string exceeds maximum allowed size (proto-max-bulk-len)";
+inline constexpr char kNoSuchKeyErr[] = "ERR no such key";
+
+// Expiry options (EXPIRE ... NX|XX|GT|LT).
+inline constexpr char kExpireNxConflictErr[] =
+    "ERR NX and XX, GT or LT options at the same time are not compatible";
+inline constexpr char kExpireGtLtConflictErr[] =
+    "ERR GT and LT options at the same time are not compatible";
+
+// Authentication.
+inline constexpr char kNoAuthErr[] = "NOAUTH Authentication required.";
+inline constexpr char kWrongPassErr[] =
+    "WRONGPASS invalid username-password pair or user is disabled.";
+inline constexpr char kNoPasswordConfiguredErr[] =
+    "ERR AUTH <password> called without any password configured for the default user. "
+    "Are you sure your configuration is correct?";
+inline constexpr char kHelloNoAuthErr[] =
+    "NOAUTH HELLO must be called with the client already authenticated, otherwise the "
+    "HELLO AUTH <user> <pass> option can be used to authenticate the client and "
+    "select the RESP protocol version at the same time";
+
+// HELLO and CLIENT.
+inline constexpr char kNoProtoErr[] = "NOPROTO unsupported protocol version";
+inline constexpr char kProtoNotIntegerErr[] =
+    "ERR Protocol version is not an integer or out of range";
+inline constexpr char kClientNameErr[] =
+    "ERR Client names cannot contain spaces, newlines or special characters.";
+
+// Persistence (not in this build yet).
+inline constexpr char kNoPersistenceErr[] = "ERR persistence is not available in this build yet";
+
+// The text protocol's reply to an unknown command (kept from the original Memento).
+inline constexpr char kUnknownCommandText[] = "(Unknown command)";
+
+}  // namespace memento::daemon
