@@ -7,7 +7,15 @@ packages=(
   build-essential cmake pkg-config g++ clang
   liblmdb-dev libzstd-dev libtomlplusplus-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  # Client tests (tests/clients/) and the comparison benchmark (bench/compare.sh).
+  redis-server redis-tools python3 python3-redis tmux
 )
+# Node.js for the ioredis client test. A machine may already have a node from another
+# source (NodeSource's nodejs bundles npm and conflicts with Debian's npm package), so
+# the commands are checked, not the packages.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  packages+=(nodejs npm)
+fi
 
 missing=()
 for p in "${packages[@]}"; do
