@@ -54,7 +54,11 @@ inline constexpr char kClientNameErr[] =
     "ERR Client names cannot contain spaces, newlines or special characters.";
 
 // Persistence (not in this build yet).
-inline constexpr char kNoPersistenceErr[] = "ERR persistence is not available in this build yet";
+inline constexpr char kNoPersistenceErr[] = "ERR persistence is not enabled in this process";
+// Followed by the log's error message.
+inline constexpr char kWalFailedErr[] =
+    "MISCONF Errors writing to the write-ahead log; writes are refused until restart: ";
+inline constexpr char kBgSaveInProgressErr[] = "ERR Background save already in progress";
 
 // The text protocol's reply to an unknown command (kept from the original Memento).
 inline constexpr char kUnknownCommandText[] = "(Unknown command)";

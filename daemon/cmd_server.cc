@@ -17,6 +17,7 @@
 #include "common/logging.h"
 #include "common/numbers.h"
 #include "daemon/cmd_context.h"
+#include "daemon/persistence.h"
 #include "daemon/cmd_errors.h"
 
 namespace memento::daemon {
@@ -206,10 +207,15 @@ bool ParseLogLevel(std::string_view value, log::Level* level) {
 }
 
 constexpr Setting kSettings[] = {
-    // Asked for by redis-benchmark; persistence is not in this build yet.
-    {"appendonly", [](Context&) { return std::string("no"); },
+    // Asked for by redis-benchmark. The write-ahead log is on whenever the daemon
+    // persists and cannot be switched at run time: CONFIG SET appendonly accepts
+    // yes/no (tools send it) and changes nothing (docs/protocol.md).
+    {"appendonly",
+     [](Context& c) { return std::string(c.commands.persistence() != nullptr ? "yes" : "no"); },
      [](std::string_view v) -> std::string {
-       return EqualsIgnoreCase(v, "no") ? "" : "persistence is not available in this build yet";
+       return EqualsIgnoreCase(v, "yes") || EqualsIgnoreCase(v, "no")
+                  ? ""
+                  : "argument must be 'yes' or 'no'";
      },
      [](Context&, std::string_view) {}},
     {"bind", [](Context& c) { return c.commands.facts().bind; }, nullptr, nullptr},
@@ -235,7 +241,7 @@ constexpr Setting kSettings[] = {
      [](Context& c, std::string_view v) { c.commands.SetRequirePass(v); }},
     {"save", [](Context&) { return std::string(); },
      [](std::string_view v) -> std::string {
-       return v.empty() ? "" : "persistence is not available in this build yet";
+       return v.empty() ? "" : "use storage.snapshot_interval_s / snapshot_after_writes";
      },
      [](Context&, std::string_view) {}},
     {"timeout", [](Context&) { return std::string("0"); }, nullptr, nullptr},
@@ -623,6 +629,24 @@ void Info(Context& c) {
     field("used_memory", std::to_string(t.MemoryUsage()));
     field("used_memory_rss", std::to_string(ResidentBytes()));
   }
+  if (Persistence* p = c.commands.persistence(); p != nullptr && begin("persistence", "Persistence")) {
+    PersistenceStats ps = p->Stats();
+    field("loading", "0");
+    field("aof_enabled", "1");
+    field("wal_fsync", wal::SyncPolicyName(p->options().fsync));
+    field("wal_last_lsn", std::to_string(ps.last_lsn));
+    field("wal_durable_lsn", std::to_string(ps.durable_lsn));
+    field("wal_sync_calls", std::to_string(ps.wal_sync_calls));
+    field("aof_last_write_status", ps.wal_error.empty() ? "ok" : "err");
+    field("wal_error", ps.wal_error);
+    field("snapshot_lsn", std::to_string(ps.snapshot_lsn));
+    field("rdb_bgsave_in_progress", ps.checkpoint_in_progress ? "1" : "0");
+    field("rdb_saves", std::to_string(ps.checkpoints));
+    field("rdb_last_save_time", std::to_string(ps.last_checkpoint_ms / 1000));
+    field("rdb_last_bgsave_status", ps.checkpoint_error.empty() ? "ok" : "err");
+    field("rdb_last_bgsave_time_sec",
+          std::to_string(ps.last_checkpoint_micros / 1000000));
+  }
   if (begin("stats", "Stats")) {
     field("total_connections_received", std::to_string(net_stats.total_connections));
     field("total_commands_processed", std::to_string(net_stats.total_commands));
@@ -641,18 +665,43 @@ void Info(Context& c) {
 }
 
 void Save(Context& c) {
-  // SAVE, and BGSAVE [SCHEDULE]: the write-ahead log and snapshots are not in this
-  // build yet, so there is nothing to save to.
+  // SAVE folds the log into the snapshot now (blocking this client's event loop,
+  // not the others); BGSAVE [SCHEDULE] asks the checkpointer thread to.
   if (c.argv.size() == 2 && !EqualsIgnoreCase(c.argv[1], "schedule")) {
     c.reply.Error(kSyntaxErr);
     return;
   }
-  c.reply.Error(kNoPersistenceErr);
+  Persistence* p = c.commands.persistence();
+  if (p == nullptr) {
+    c.reply.Error(kNoPersistenceErr);
+    return;
+  }
+  if (c.spec.variant == 0) {
+    Status s = p->Checkpoint();
+    if (s.ok()) {
+      c.reply.Ok();
+    } else {
+      std::string message = "ERR ";
+      for (char ch : s.ToString()) message.push_back(ch == '\r' || ch == '\n' ? ' ' : ch);
+      c.reply.Error(message);
+    }
+    return;
+  }
+  if (p->RequestCheckpoint()) {
+    c.reply.Status("Background saving started");
+  } else {
+    c.reply.Error(kBgSaveInProgressErr);
+  }
 }
 
 void LastSave(Context& c) {
-  // No save has happened: the start time, as Redis reports before its first save.
-  c.reply.Integer(c.commands.facts().started_ms / 1000);
+  // The last successful checkpoint; before the first, the start time (as Redis).
+  int64_t ms = c.commands.facts().started_ms;
+  if (Persistence* p = c.commands.persistence(); p != nullptr) {
+    int64_t last = p->Stats().last_checkpoint_ms;
+    if (last != 0) ms = last;
+  }
+  c.reply.Integer(ms / 1000);
 }
 
 void Time(Context& c) {

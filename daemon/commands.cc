@@ -4,6 +4,8 @@
 
 #include "daemon/commands.h"
 
+#include "daemon/persistence.h"
+
 #include <algorithm>
 #include <array>
 #include <cassert>
@@ -184,7 +186,7 @@ constexpr CommandSpec kCommandTable[] = {
       "[section [section ...]]"}},
     {"save", Exactly(1), kNone, Save, 0, kAdmin | kNoScript, 0, 0, 0,
      {"server", "1.0.0", "Persistence is not available in this build yet: an error.", ""}},
-    {"bgsave", Between(1, 2), kNone, Save, 0, kAdmin | kNoScript, 0, 0, 0,
+    {"bgsave", Between(1, 2), kNone, Save, 1, kAdmin | kNoScript, 0, 0, 0,
      {"server", "1.0.0", "Persistence is not available in this build yet: an error.",
       "[SCHEDULE]"}},
     {"lastsave", Exactly(1), Exactly(1), LastSave, 0, kLoading | kStale | kFast, 0, 0, 0,
@@ -317,8 +319,27 @@ void Commands::Execute(net::Session& session, std::span<const std::string_view> 
       session.authenticated = true;
     }
   }
+  if ((spec->flags & kWrite) != 0 && persistence_ != nullptr) {
+    // After the log failed, nothing can be made durable: refuse writes (reads go
+    // on), as Redis does after a failed AOF write. Only a restart clears it.
+    Status broken = persistence_->WriteError();
+    if (!broken.ok()) {
+      std::string message(kWalFailedErr);
+      for (char ch : broken.message()) message.push_back(ch == '\r' || ch == '\n' ? ' ' : ch);
+      reply.Error(message);
+      return;
+    }
+  }
   Context ctx{*this, session, argv, reply, NowMillis(), *spec};
   spec->handler(ctx);
+}
+
+bool Commands::HasUncommitted() {
+  return persistence_ != nullptr && persistence_->HasUncommitted();
+}
+
+Status Commands::CommitRound() {
+  return persistence_ != nullptr ? persistence_->CommitRound() : Status::OK();
 }
 
 }  // namespace memento::daemon

@@ -28,6 +28,8 @@
 
 namespace memento::daemon {
 
+class Persistence;
+
 // What INFO and CONFIG GET report about the process; filled by the daemon.
 struct ServerFacts {
   std::string version;
@@ -56,8 +58,16 @@ class Commands final : public net::CommandHandler {
   // the next command of every connection.
   void SetRequirePass(std::string_view password);
 
+  // The data directory's persistence; nullptr (tests): in memory only, and SAVE
+  // and BGSAVE say so. "*persistence" must outlive this object or be reset first.
+  void SetPersistence(Persistence* persistence) { persistence_ = persistence; }
+  Persistence* persistence() const { return persistence_; }
+
   void Execute(net::Session& session, std::span<const std::string_view> argv,
                proto::ReplyBuilder& reply) override;
+  // The durability barrier (net::CommandHandler): delegated to Persistence.
+  bool HasUncommitted() override;
+  Status CommitRound() override;
 
   uint64_t keyspace_hits() const { return hits_.load(std::memory_order_relaxed); }
   uint64_t keyspace_misses() const { return misses_.load(std::memory_order_relaxed); }
@@ -79,6 +89,7 @@ class Commands final : public net::CommandHandler {
  private:
   table::Table* table_;
   const net::Server* server_ = nullptr;
+  Persistence* persistence_ = nullptr;
   ServerFacts facts_;
   std::atomic<uint64_t> hits_{0};
   std::atomic<uint64_t> misses_{0};

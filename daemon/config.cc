@@ -46,6 +46,9 @@ struct IntRange {
   const char* noun;  // "a port": "'70000' is not a port (0-65535)"
 };
 constexpr IntRange kPortRange{0, 65535, "a port"};
+constexpr IntRange kIntervalRange{0, 86400 * 365, "a number of seconds"};
+constexpr IntRange kWritesRange{0, int64_t{1} << 40, "a number of writes"};
+constexpr IntRange kSegmentRange{int64_t{1} << 16, int64_t{1} << 34, "a segment size"};
 constexpr IntRange kThreadsRange{0, kMaxThreads, "a thread count"};
 constexpr IntRange kMaxLineRange{static_cast<int64_t>(kMinMaxLine),
                                  static_cast<int64_t>(kMaxMaxLine), "a line limit"};
@@ -56,6 +59,23 @@ struct Value {
   int64_t integer = 0;    // kInteger
   bool boolean = false;   // kSwitch
 };
+
+// Stores `value` if it is one of `choices`; else says what is allowed.
+std::string StoreChoice(std::string_view text, std::initializer_list<std::string_view> choices,
+                        std::string* out) {
+  std::string allowed;
+  for (std::string_view choice : choices) {
+    if (text == choice) {
+      out->assign(choice);
+      return "";
+    }
+    if (!allowed.empty()) allowed.append(", ");
+    allowed.append(choice);
+  }
+  std::string message("'");
+  message.append(text).append("' is not one of ").append(allowed);
+  return message;
+}
 
 // Stores `value`; returns why it is rejected ("must not be empty"), or "" if stored.
 using StoreFn = std::string (*)(const Value& value, Config* config);
@@ -97,6 +117,13 @@ std::string StoreLogLevel(const Value& value, Config* config) {
   std::string message("'");
   message.append(value.text).append("' is not a log level (debug, info, warning, error)");
   return message;
+}
+
+std::string StoreFsync(const Value& value, Config* config) {
+  return StoreChoice(value.text, {"always", "everysec", "no"}, &config->fsync);
+}
+std::string StoreWalRecovery(const Value& value, Config* config) {
+  return StoreChoice(value.text, {"strict", "truncate"}, &config->wal_recovery);
 }
 
 template <auto kMember>
@@ -150,6 +177,20 @@ constexpr Setting kSettings[] = {
     {"storage.data_dir", "--data-dir", "", "DIR", Kind::kString, nullptr,
      StoreNonEmpty<&Config::data_dir>, ShowString<&Config::data_dir>,
      "data directory, relative to the working directory"},
+    {"storage.fsync", "--fsync", "", "POLICY", Kind::kString, nullptr, StoreFsync,
+     ShowString<&Config::fsync>, "when OK is sent: always, everysec or no"},
+    {"storage.wal_recovery", "--wal-recovery", "", "MODE", Kind::kString, nullptr,
+     StoreWalRecovery, ShowString<&Config::wal_recovery>,
+     "damage in the middle of the log: strict (refuse to start) or truncate"},
+    {"storage.snapshot_interval_s", "--snapshot-interval", "", "S", Kind::kInteger,
+     &kIntervalRange, StoreInt<&Config::snapshot_interval_s>,
+     ShowInt<&Config::snapshot_interval_s>, "seconds between checkpoints; 0: none on a timer"},
+    {"storage.snapshot_after_writes", "", "", "N", Kind::kInteger, &kWritesRange,
+     StoreInt<&Config::snapshot_after_writes>, ShowInt<&Config::snapshot_after_writes>,
+     "writes that trigger a checkpoint; 0: none by count"},
+    {"storage.wal_segment_bytes", "", "", "BYTES", Kind::kInteger, &kSegmentRange,
+     StoreInt<&Config::wal_segment_bytes>, ShowInt<&Config::wal_segment_bytes>,
+     "size at which the log starts a new segment"},
     {"cluster.enabled", "-c", "", "", Kind::kSwitch, nullptr, StoreBool<&Config::cluster>,
      ShowBool<&Config::cluster>, "run as a cluster node"},
     {"cluster.name", "-i", "", "NAME", Kind::kString, nullptr, StoreString<&Config::node_name>,

@@ -42,6 +42,19 @@ struct Config {
   // Relative paths are relative to the daemon's working directory, not to the file
   // that named them (the systemd unit sets WorkingDirectory=/var/lib/memento).
   std::string data_dir = "./data";  // --data-dir DIR   storage.data_dir
+  // When a reply may say OK: "always" (the record is on disk: fdatasync, group
+  // commit), "everysec" (written to the log file; fdatasync within about a second),
+  // "no" (written to the log file; the kernel decides when it reaches the disk).
+  std::string fsync = "everysec";   // --fsync POLICY   storage.fsync
+  // What start-up does with damage in the middle of the write-ahead log: "strict"
+  // refuses to start, "truncate" keeps the valid prefix (the rest is moved aside).
+  std::string wal_recovery = "strict";  // --wal-recovery MODE storage.wal_recovery
+  // A checkpoint folds the log into the LMDB snapshot every this many seconds (0:
+  // never on a timer) or after this many writes (0: never by count), whichever
+  // comes first; also on SAVE/BGSAVE and at shutdown.
+  int snapshot_interval_s = 60;         // --snapshot-interval S  storage.snapshot_interval_s
+  int64_t snapshot_after_writes = 1000000;  // storage.snapshot_after_writes
+  int64_t wal_segment_bytes = 64 << 20;     // storage.wal_segment_bytes
   // [cluster]
   bool cluster = false;     // -c               cluster.enabled
   std::string node_name;    // -i NAME          cluster.name

@@ -74,7 +74,34 @@ Status Daemon::Start() {
   MEMENTO_RETURN_IF_ERROR(LockDataDir());
 
   table_ = std::make_unique<table::Table>();
+  PersistenceOptions persistence_options;
+  persistence_options.data_dir = config_.data_dir;
+  wal::ParseSyncPolicy(config_.fsync, &persistence_options.fsync);  // validated by config
+  wal::ParseRecoveryMode(config_.wal_recovery, &persistence_options.recovery);
+  persistence_options.wal_segment_bytes = static_cast<uint64_t>(config_.wal_segment_bytes);
+  persistence_options.snapshot_interval_s = config_.snapshot_interval_s;
+  persistence_options.snapshot_after_writes = static_cast<uint64_t>(config_.snapshot_after_writes);
+  RecoveryStats recovered;
+  Result<std::unique_ptr<Persistence>> persistence =
+      Persistence::Open(persistence_options, table_.get(), &recovered);
+  if (!persistence.ok()) {
+    Stop();
+    return persistence.status();
+  }
+  persistence_ = std::move(*persistence);
+  log::Info("recovered %zu keys in %.1f ms: snapshot at LSN %llu (%llu keys, %llu expired "
+            "skipped), %llu log records replayed, last LSN %llu",
+            table_->Size(), static_cast<double>(recovered.micros) / 1000.0,
+            static_cast<unsigned long long>(recovered.snapshot_lsn),
+            static_cast<unsigned long long>(recovered.snapshot_keys),
+            static_cast<unsigned long long>(recovered.snapshot_expired),
+            static_cast<unsigned long long>(recovered.wal_records),
+            static_cast<unsigned long long>(recovered.last_lsn));
+  // From here on every change is logged.
+  table_->SetMutationSink(persistence_.get());
+
   commands_ = std::make_unique<Commands>(table_.get());
+  commands_->SetPersistence(persistence_.get());
   commands_->SetRequirePass(config_.requirepass);
 
   net::ServerOptions options;
@@ -139,6 +166,15 @@ void Daemon::Stop() {
   }
   cv_.notify_all();
   if (reaper_.joinable()) reaper_.join();
+  if (persistence_) {
+    // After the server: no request runs any more. Syncs the log and takes a final
+    // checkpoint.
+    Status s = persistence_->Close();
+    if (!s.ok()) log::Error("closing the data directory: %s", s.ToString().c_str());
+    if (commands_) commands_->SetPersistence(nullptr);
+    if (table_) table_->SetMutationSink(nullptr);
+    persistence_.reset();
+  }
   if (lock_fd_ >= 0) {
     ::close(lock_fd_);  // releases the flock
     lock_fd_ = -1;

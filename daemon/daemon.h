@@ -12,6 +12,7 @@
 #include "common/status.h"
 #include "daemon/commands.h"
 #include "daemon/config.h"
+#include "daemon/persistence.h"
 #include "net/server.h"
 #include "storage/table/table.h"
 
@@ -42,6 +43,7 @@ class Daemon {
   Config config_;
   int lock_fd_ = -1;
   std::unique_ptr<table::Table> table_;
+  std::unique_ptr<Persistence> persistence_;
   std::unique_ptr<Commands> commands_;
   std::unique_ptr<net::Server> server_;
 
