@@ -276,6 +276,27 @@ TEST_F(TextProtocolTest, IncKeepsAnExpiry) {
   EXPECT_EQ(client_.Call("TTL n"), "100");
 }
 
+TEST_F(TextProtocolTest, SaveAndBgsaveCheckpointTheLog) {
+  client_.Call("SET saved value");
+  EXPECT_EQ(client_.Call("SAVE"), "OK");
+  auto lines = client_.CallBlock("INFO persistence");
+  ASSERT_TRUE(lines.has_value());
+  EXPECT_THAT(*lines, Contains("aof_enabled:1"));
+  EXPECT_THAT(*lines, Contains("rdb_last_bgsave_status:ok"));
+  // The snapshot now covers everything written so far.
+  std::string last, snap;
+  for (const std::string& l : *lines) {
+    if (l.rfind("wal_last_lsn:", 0) == 0) last = l.substr(13);
+    if (l.rfind("snapshot_lsn:", 0) == 0) snap = l.substr(13);
+  }
+  EXPECT_FALSE(last.empty());
+  EXPECT_EQ(snap, last);
+  std::string bg = client_.Call("BGSAVE");
+  EXPECT_TRUE(bg == "Background saving started" ||
+              bg == "(error) ERR Background save already in progress")
+      << bg;
+}
+
 TEST_F(TextProtocolTest, PingRepliesPongOrEchoesItsArgument) {
   EXPECT_EQ(client_.Call("PING"), "PONG");
   EXPECT_EQ(client_.Call("PING hello"), "hello");
