@@ -71,8 +71,7 @@ void ApplyToTable(table::Table* table, const storage::Mutation& m, int64_t now_m
 
 }  // namespace
 
-Persistence::Persistence(const PersistenceOptions& options, table::Table* table)
-    : options_(options), table_(table) {}
+Persistence::Persistence(const PersistenceOptions& options) : options_(options) {}
 
 Persistence::~Persistence() { (void)Close(); }
 
@@ -80,7 +79,7 @@ Result<std::unique_ptr<Persistence>> Persistence::Open(const PersistenceOptions&
                                                         table::Table* table,
                                                         RecoveryStats* stats) {
   const int64_t started = MonotonicMicros();
-  std::unique_ptr<Persistence> p(new Persistence(options, table));
+  std::unique_ptr<Persistence> p(new Persistence(options));
   const int64_t now_ms = NowMillis();
 
   // 1. The snapshot: every key as of its LSN.

@@ -112,12 +112,11 @@ class Persistence final : public table::MutationSink {
   const PersistenceOptions& options() const { return options_; }
 
  private:
-  Persistence(const PersistenceOptions& options, table::Table* table);
+  explicit Persistence(const PersistenceOptions& options);
   void CheckpointerLoop();
   Status CheckpointLocked();  // REQUIRES: checkpoint_mu_ held
 
   const PersistenceOptions options_;
-  table::Table* const table_;
   std::unique_ptr<snapshot::SnapshotStore> snapshot_;
   std::unique_ptr<wal::Wal> wal_;
 

@@ -2,7 +2,7 @@
 
 #include <cassert>
 
-#include "storage/snapshot/coding.h"
+#include "common/coding.h"
 
 namespace memento::snapshot {
 namespace {

@@ -9,7 +9,7 @@
 #include <cstdio>
 #include <cstring>
 
-#include "storage/snapshot/coding.h"
+#include "common/coding.h"
 
 namespace memento::snapshot {
 namespace {

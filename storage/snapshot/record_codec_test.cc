@@ -7,7 +7,7 @@
 
 #include <string>
 
-#include "storage/snapshot/coding.h"
+#include "common/coding.h"
 #include "storage/snapshot/long_key.h"
 
 namespace memento::snapshot {

@@ -28,7 +28,7 @@
 #include <utility>
 
 #include "common/logging.h"
-#include "storage/snapshot/coding.h"
+#include "common/coding.h"
 #include "storage/snapshot/lmdb_util.h"
 #include "storage/snapshot/long_key.h"
 #include "storage/snapshot/record_codec.h"
@@ -45,45 +45,9 @@ using storage::MutationType;
 // ============================================================================
 namespace {
 
-class MEMENTO_TSA(scoped_lockable) WriterLock {
- public:
-  explicit WriterLock(internal::Mutex* mu) MEMENTO_TSA(acquire_capability(mu)) : mu_(mu) {
-    mu_->Lock();
-  }
-  ~WriterLock() MEMENTO_TSA(release_capability()) { mu_->Unlock(); }
-  WriterLock(const WriterLock&) = delete;
-  WriterLock& operator=(const WriterLock&) = delete;
-
- private:
-  internal::Mutex* const mu_;
-};
-
-class MEMENTO_TSA(scoped_lockable) ReaderLock {
- public:
-  explicit ReaderLock(internal::SharedMutex* mu) MEMENTO_TSA(acquire_shared_capability(mu))
-      : mu_(mu) {
-    mu_->LockShared();
-  }
-  ~ReaderLock() MEMENTO_TSA(release_capability()) { mu_->UnlockShared(); }
-  ReaderLock(const ReaderLock&) = delete;
-  ReaderLock& operator=(const ReaderLock&) = delete;
-
- private:
-  internal::SharedMutex* const mu_;
-};
-
-class MEMENTO_TSA(scoped_lockable) ExclusiveLock {
- public:
-  explicit ExclusiveLock(internal::SharedMutex* mu) MEMENTO_TSA(acquire_capability(mu)) : mu_(mu) {
-    mu_->Lock();
-  }
-  ~ExclusiveLock() MEMENTO_TSA(release_capability()) { mu_->Unlock(); }
-  ExclusiveLock(const ExclusiveLock&) = delete;
-  ExclusiveLock& operator=(const ExclusiveLock&) = delete;
-
- private:
-  internal::SharedMutex* const mu_;
-};
+using WriterLock = ::memento::MutexLock;
+using ReaderLock = ::memento::SharedLock;
+using ExclusiveLock = ::memento::ExclusiveLock;
 
 constexpr char kDamagedAdvice[] =
     "; the snapshot is damaged: restore the snapshot directory from a backup";

@@ -30,6 +30,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/mutex.h"
 #include "common/result.h"
 #include "common/status.h"
 #include "storage/mutation.h"
@@ -39,41 +40,12 @@
 struct MDB_env;
 struct MDB_txn;
 
-// Clang thread-safety analysis (-Wthread-safety); no-ops elsewhere. Same definition as
-// in storage/table/table.h.
-// TODO: move to a common/thread_annotations.h shared by every module.
-#ifndef MEMENTO_TSA
-#if defined(__clang__)
-#define MEMENTO_TSA(x) __attribute__((x))
-#else
-#define MEMENTO_TSA(x)
-#endif
-#endif
-
 namespace memento::snapshot {
 
 namespace internal {
 
-// std::mutex and std::shared_mutex with the capability annotations libstdc++ lacks.
-class MEMENTO_TSA(capability("mutex")) Mutex {
- public:
-  void Lock() MEMENTO_TSA(acquire_capability()) { mu_.lock(); }
-  void Unlock() MEMENTO_TSA(release_capability()) { mu_.unlock(); }
-
- private:
-  std::mutex mu_;
-};
-
-class MEMENTO_TSA(capability("mutex")) SharedMutex {
- public:
-  void Lock() MEMENTO_TSA(acquire_capability()) { mu_.lock(); }
-  void Unlock() MEMENTO_TSA(release_capability()) { mu_.unlock(); }
-  void LockShared() MEMENTO_TSA(acquire_shared_capability()) { mu_.lock_shared(); }
-  void UnlockShared() MEMENTO_TSA(release_shared_capability()) { mu_.unlock_shared(); }
-
- private:
-  std::shared_mutex mu_;
-};
+using ::memento::Mutex;
+using ::memento::SharedMutex;
 }  // namespace internal
 
 struct SnapshotOptions {

@@ -16,7 +16,7 @@
 #include <thread>
 #include <vector>
 
-#include "storage/snapshot/coding.h"
+#include "common/coding.h"
 #include "storage/snapshot/snapshot_format.h"
 
 namespace memento::snapshot {

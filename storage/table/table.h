@@ -39,13 +39,7 @@
 #include "storage/mutation.h"
 #include "storage/table/hash_map.h"
 
-// Clang thread-safety analysis (-Wthread-safety); no-ops elsewhere.
-// TODO: move to a common/thread_annotations.h shared by every module.
-#if defined(__clang__)
-#define MEMENTO_TSA(x) __attribute__((x))
-#else
-#define MEMENTO_TSA(x)
-#endif
+#include "common/mutex.h"
 
 namespace memento::table {
 
@@ -64,26 +58,8 @@ class MutationSink {
 
 namespace internal {
 
-// std::mutex with the capability annotations libstdc++ lacks.
-class MEMENTO_TSA(capability("mutex")) Mutex {
- public:
-  void Lock() MEMENTO_TSA(acquire_capability()) { mu_.lock(); }
-  void Unlock() MEMENTO_TSA(release_capability()) { mu_.unlock(); }
-
- private:
-  std::mutex mu_;
-};
-
-class MEMENTO_TSA(scoped_lockable) MutexLock {
- public:
-  explicit MutexLock(Mutex* mu) MEMENTO_TSA(acquire_capability(mu)) : mu_(mu) { mu_->Lock(); }
-  ~MutexLock() MEMENTO_TSA(release_capability()) { mu_->Unlock(); }
-  MutexLock(const MutexLock&) = delete;
-  MutexLock& operator=(const MutexLock&) = delete;
-
- private:
-  Mutex* const mu_;
-};
+using ::memento::Mutex;
+using ::memento::MutexLock;
 
 // One shard. Aligned to a cache line so that two threads working on neighbouring
 // shards do not bounce one line between cores.

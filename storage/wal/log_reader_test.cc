@@ -12,7 +12,7 @@
 
 #include "common/crc32c.h"
 #include "storage/mutation.h"
-#include "storage/wal/coding.h"
+#include "common/coding.h"
 #include "storage/wal/log_writer.h"
 #include "storage/wal/mutation_codec.h"
 

@@ -17,7 +17,7 @@
 #include <utility>
 
 #include "common/crc32c.h"
-#include "storage/wal/coding.h"
+#include "common/coding.h"
 
 namespace memento::wal {
 

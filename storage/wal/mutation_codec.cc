@@ -17,7 +17,7 @@
 
 #include <cstdint>
 
-#include "storage/wal/coding.h"
+#include "common/coding.h"
 #include "storage/wal/wal_format.h"
 
 namespace memento::wal {

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "common/crc32c.h"
-#include "storage/wal/coding.h"
+#include "common/coding.h"
 #include "storage/wal/fault_injection_fs.h"
 #include "storage/wal/log_writer.h"
 #include "storage/wal/mutation_codec.h"

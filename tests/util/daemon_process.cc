@@ -135,6 +135,9 @@ std::optional<int> DaemonProcess::Wait(std::chrono::milliseconds timeout) {
     pid_t got = ::waitpid(pid_, &status, WNOHANG);
     if (got == pid_) {
       exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
+      // The process is gone, so its stderr reaches EOF: once the reader has drained
+      // it, Log() holds everything the process wrote.
+      if (reader_.joinable()) reader_.join();
       return exit_code_;
     }
     if (Clock::now() >= deadline) return std::nullopt;

@@ -53,7 +53,8 @@ class DaemonProcess {
   // Sends `signo`. Returns false if the process is gone.
   bool Signal(int signo);
   // Waits up to `timeout` for the process to exit; its exit code, or -signal if a
-  // signal ended it, or nullopt on time-out.
+  // signal ended it, or nullopt on time-out. After it returns a code, Log() is
+  // complete.
   std::optional<int> Wait(std::chrono::milliseconds timeout = std::chrono::seconds(10));
   // Everything it wrote to stderr so far.
   std::string Log();

@@ -1,12 +1,12 @@
-// Explicit little-endian fixed-width and varint encoding for on-disk formats.
+// Explicit fixed-width and varint integer encoding for the on-disk formats.
 //
-// Never memcpy a struct to disk: these helpers give the same bytes on every host.
+// Never memcpy an integer or a struct to disk: these helpers give the same bytes on
+// every host. Little-endian everywhere, except the big-endian helpers, used where
+// LMDB's memcmp key order must be numeric order (the snapshot's long-key slots).
 // Decoders take a std::string_view cursor, consume what they parse and return false
 // when the input is too short or malformed (callers turn that into a Corruption
-// Status naming the file and offset).
-//
-// TODO(lead): these belong in common/coding.h (STYLE.md section 1) once another
-// module needs them; storage/wal/ is the only user today.
+// Status naming the file and offset). Shared by storage/wal/ and storage/snapshot/
+// (and the tools that read their files).
 //
 // Thread-safety: pure functions.
 #pragma once
@@ -16,7 +16,8 @@
 #include <string>
 #include <string_view>
 
-namespace memento::wal {
+namespace memento {
+
 
 inline void EncodeFixed32(char* dst, uint32_t v) {
   for (int i = 0; i < 4; ++i) dst[i] = static_cast<char>((v >> (8 * i)) & 0xffu);
@@ -95,4 +96,37 @@ inline void PutLengthPrefixed(std::string* dst, std::string_view value) {
   dst->append(value.data(), value.size());
 }
 
-}  // namespace memento::wal
+
+inline void EncodeBigEndian32(char* dst, uint32_t v) {
+  for (int i = 0; i < 4; ++i) dst[i] = static_cast<char>((v >> (8 * (3 - i))) & 0xff);
+}
+
+inline void EncodeBigEndian64(char* dst, uint64_t v) {
+  for (int i = 0; i < 8; ++i) dst[i] = static_cast<char>((v >> (8 * (7 - i))) & 0xff);
+}
+
+inline uint32_t DecodeBigEndian32(const char* src) {
+  uint32_t v = 0;
+  for (int i = 0; i < 4; ++i) v = (v << 8) | static_cast<unsigned char>(src[i]);
+  return v;
+}
+
+inline uint64_t DecodeBigEndian64(const char* src) {
+  uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) v = (v << 8) | static_cast<unsigned char>(src[i]);
+  return v;
+}
+
+inline std::string Fixed32String(uint32_t v) {
+  std::string s(4, '\0');
+  EncodeFixed32(s.data(), v);
+  return s;
+}
+
+inline std::string Fixed64String(uint64_t v) {
+  std::string s(8, '\0');
+  EncodeFixed64(s.data(), v);
+  return s;
+}
+
+}  // namespace memento
