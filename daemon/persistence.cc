@@ -1,5 +1,6 @@
 #include "daemon/persistence.h"
 
+#include <map>
 #include <span>
 #include <string_view>
 #include <utility>
@@ -25,14 +26,7 @@ constexpr size_t kCheckpointBatchBytes = 32u << 20;
 // How often the checkpointer looks at its triggers.
 constexpr auto kCheckpointerTick = std::chrono::milliseconds(100);
 
-// A mutation that owns its bytes (log records are only valid during the callback).
-struct OwnedMutation {
-  storage::MutationType type;
-  std::string key;
-  std::string value;
-  int64_t created_ms;
-  int64_t expire_ms;
-};
+using internal::OwnedMutation;
 
 // Applies a recovered mutation to the table. Runs before the table has a sink, so
 // nothing is logged again. An entry already expired at `now_ms` is not stored.
@@ -70,6 +64,36 @@ void ApplyToTable(table::Table* table, const storage::Mutation& m, int64_t now_m
 }
 
 }  // namespace
+
+void internal::CollapseBatch(std::vector<OwnedMutation>* batch) {
+  using storage::MutationType;
+  bool cleared = false;
+  std::map<std::string, OwnedMutation> last;  // sorted: the order LMDB writes best
+  for (OwnedMutation& m : *batch) {
+    switch (m.type) {
+      case MutationType::kClear:
+        cleared = true;
+        last.clear();
+        break;
+      case MutationType::kPut:
+      case MutationType::kDelete:
+        last.insert_or_assign(m.key, std::move(m));
+        break;
+      case MutationType::kExpire: {
+        auto it = last.find(m.key);
+        if (it == last.end()) {
+          last.emplace(m.key, std::move(m));
+        } else if (it->second.type != MutationType::kDelete) {
+          it->second.expire_ms = m.expire_ms;  // a kPut or an earlier kExpire
+        }
+        break;
+      }
+    }
+  }
+  batch->clear();
+  if (cleared) batch->push_back({MutationType::kClear, "", "", 0, -1});
+  for (auto& [key, m] : last) batch->push_back(std::move(m));
+}
 
 Persistence::Persistence(const PersistenceOptions& options) : options_(options) {}
 
@@ -190,6 +214,7 @@ Status Persistence::CheckpointLocked() {
   size_t batch_bytes = 0;
   uint64_t batch_lsn = 0;
   auto apply = [&]() -> Status {
+    internal::CollapseBatch(&batch);
     std::vector<storage::Mutation> views;
     views.reserve(batch.size());
     for (const OwnedMutation& m : batch) {

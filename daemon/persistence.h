@@ -32,6 +32,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "common/result.h"
 #include "common/status.h"
@@ -72,6 +73,26 @@ struct PersistenceStats {
   std::string wal_error;            // empty while healthy
   std::string checkpoint_error;     // the last failed checkpoint's message
 };
+
+namespace internal {
+
+// A mutation that owns its bytes (log records are only valid during the callback).
+struct OwnedMutation {
+  storage::MutationType type;
+  std::string key;
+  std::string value;
+  int64_t created_ms;
+  int64_t expire_ms;
+};
+
+// Rewrites a batch of log records (in log order) into the shortest batch with the
+// same effect on a snapshot: the last kClear if any (first), then one mutation per
+// key, in key order (LMDB then writes each page once instead of once per record;
+// a workload of overwrites shrinks to its distinct keys). kExpire after a kPut of
+// the same key folds into the kPut.
+void CollapseBatch(std::vector<OwnedMutation>* batch);
+
+}  // namespace internal
 
 class Persistence final : public table::MutationSink {
  public:
