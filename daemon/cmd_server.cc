@@ -219,6 +219,16 @@ constexpr Setting kSettings[] = {
      },
      [](Context&, std::string_view) {}},
     {"bind", [](Context& c) { return c.commands.facts().bind; }, nullptr, nullptr},
+    // Redis's "<class> <hard> <soft> <soft seconds>": Memento has one class, a hard
+    // limit and no soft one (server.max_output_buffer).
+    {"client-output-buffer-limit",
+     [](Context& c) {
+       return "normal " + std::to_string(c.commands.facts().max_output_buffer) + " 0 0";
+     },
+     nullptr, nullptr},
+    {"client-query-buffer-limit",
+     [](Context& c) { return std::to_string(c.commands.facts().max_query_buffer); }, nullptr,
+     nullptr},
     {"databases", [](Context&) { return std::string("1"); }, nullptr, nullptr},
     {"dir", [](Context& c) { return c.commands.facts().data_dir; }, nullptr, nullptr},
     {"io-threads", [](Context& c) { return std::to_string(c.commands.facts().threads); }, nullptr,
@@ -234,8 +244,15 @@ constexpr Setting kSettings[] = {
        log::Level level = log::Level::kInfo;
        if (ParseLogLevel(v, &level)) log::SetLevel(level);
      }},
+    {"maxclients", [](Context& c) { return std::to_string(c.commands.facts().max_clients); },
+     nullptr, nullptr},
     {"maxmemory", [](Context&) { return std::string("0"); }, nullptr, nullptr},
     {"port", [](Context& c) { return std::to_string(c.commands.facts().port); }, nullptr, nullptr},
+    {"protected-mode",
+     [](Context& c) { return std::string(c.commands.facts().protected_mode ? "yes" : "no"); },
+     nullptr, nullptr},
+    {"proto-max-bulk-len",
+     [](Context& c) { return std::to_string(c.commands.facts().max_bulk); }, nullptr, nullptr},
     {"requirepass", [](Context& c) { return c.commands.RequirePass(); },
      [](std::string_view) { return std::string(); },
      [](Context& c, std::string_view v) { c.commands.SetRequirePass(v); }},
@@ -244,7 +261,8 @@ constexpr Setting kSettings[] = {
        return v.empty() ? "" : "use storage.snapshot_interval_s / snapshot_after_writes";
      },
      [](Context&, std::string_view) {}},
-    {"timeout", [](Context&) { return std::string("0"); }, nullptr, nullptr},
+    {"timeout", [](Context& c) { return std::to_string(c.commands.facts().idle_timeout_s); },
+     nullptr, nullptr},
 };
 static_assert(std::size(kSettings) <= 32, "ConfigGet tracks matches in a 32-bit mask");
 
@@ -652,7 +670,13 @@ void Info(Context& c) {
     field("total_commands_processed", std::to_string(net_stats.total_commands));
     field("total_net_input_bytes", std::to_string(net_stats.net_input_bytes));
     field("total_net_output_bytes", std::to_string(net_stats.net_output_bytes));
+    field("rejected_connections", std::to_string(net_stats.rejected_connections));
     field("protocol_errors", std::to_string(net_stats.protocol_errors));
+    field("client_query_buffer_limit_disconnections",
+          std::to_string(net_stats.query_limit_disconnections));
+    field("client_output_buffer_limit_disconnections",
+          std::to_string(net_stats.output_limit_disconnections));
+    field("client_idle_timeout_disconnections", std::to_string(net_stats.idle_disconnections));
     field("keyspace_hits", std::to_string(c.commands.keyspace_hits()));
     field("keyspace_misses", std::to_string(c.commands.keyspace_misses()));
     field("expired_keys", std::to_string(t.ExpiredCount()));

@@ -39,6 +39,13 @@ struct ServerFacts {
   std::string data_dir;
   std::string config_file;
   int64_t started_ms = 0;
+  // The client limits in force (net::ServerOptions), for CONFIG GET.
+  uint64_t max_clients = 0;
+  int64_t idle_timeout_s = 0;
+  uint64_t max_bulk = 0;
+  uint64_t max_query_buffer = 0;
+  uint64_t max_output_buffer = 0;
+  bool protected_mode = true;
 };
 
 class Commands final : public net::CommandHandler {
@@ -68,6 +75,9 @@ class Commands final : public net::CommandHandler {
   // The durability barrier (net::CommandHandler): delegated to Persistence.
   bool HasUncommitted() override;
   Status CommitRound() override;
+  // net::CommandHandler: a password is set (the server then applies the pre-auth
+  // request limits and lifts protected mode). Any thread.
+  bool AuthRequired() const override { return auth_required(); }
 
   uint64_t keyspace_hits() const { return hits_.load(std::memory_order_relaxed); }
   uint64_t keyspace_misses() const { return misses_.load(std::memory_order_relaxed); }

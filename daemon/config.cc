@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
+#include <climits>
 #include <cstdint>
 #include <cstdio>
 #include <memory>
@@ -52,6 +53,11 @@ constexpr IntRange kSegmentRange{int64_t{1} << 16, int64_t{1} << 34, "a segment 
 constexpr IntRange kThreadsRange{0, kMaxThreads, "a thread count"};
 constexpr IntRange kMaxLineRange{static_cast<int64_t>(kMinMaxLine),
                                  static_cast<int64_t>(kMaxMaxLine), "a line limit"};
+constexpr IntRange kClientsRange{1, 1000000, "a client count"};
+constexpr IntRange kBulkRange{1024, int64_t{1} << 32, "a bulk length"};
+constexpr IntRange kMultibulkRange{1, INT32_MAX, "an element count"};
+constexpr IntRange kQueryBufferRange{1024, int64_t{1} << 40, "a buffer size"};
+constexpr IntRange kOutputBufferRange{0, int64_t{1} << 40, "a buffer size"};
 
 // A value that already has the setting's Kind (and, for integers, is in range).
 struct Value {
@@ -174,6 +180,28 @@ constexpr Setting kSettings[] = {
     {"server.requirepass", "--requirepass", "", "PASSWORD", Kind::kString, nullptr,
      StoreString<&Config::requirepass>, ShowString<&Config::requirepass>,
      "password clients must AUTH with; empty: none"},
+    {"server.protected_mode", "", "", "", Kind::kSwitch, nullptr,
+     StoreBool<&Config::protected_mode>, ShowBool<&Config::protected_mode>,
+     "refuse other hosts while no password (file only)"},
+    {"server.max_clients", "--max-clients", "", "N", Kind::kInteger, &kClientsRange,
+     StoreInt<&Config::max_clients>, ShowInt<&Config::max_clients>,
+     "open client connections at most, 1-1000000"},
+    {"server.idle_timeout_s", "--idle-timeout", "", "S", Kind::kInteger, &kIntervalRange,
+     StoreInt<&Config::idle_timeout_s>, ShowInt<&Config::idle_timeout_s>,
+     "close clients idle this many seconds; 0: never"},
+    {"server.max_bulk", "--max-bulk", "", "BYTES", Kind::kInteger, &kBulkRange,
+     StoreInt<&Config::max_bulk>, ShowInt<&Config::max_bulk>,
+     "longest RESP bulk string (one key or value)"},
+    {"server.max_multibulk", "--max-multibulk", "", "N", Kind::kInteger, &kMultibulkRange,
+     StoreInt<&Config::max_multibulk>, ShowInt<&Config::max_multibulk>,
+     "most elements in one RESP request"},
+    {"server.max_query_buffer", "--max-query-buffer", "", "BYTES", Kind::kInteger,
+     &kQueryBufferRange, StoreInt<&Config::max_query_buffer>,
+     ShowInt<&Config::max_query_buffer>, "a client's unexecuted input before it is closed"},
+    {"server.max_output_buffer", "--max-output-buffer", "", "BYTES", Kind::kInteger,
+     &kOutputBufferRange, StoreInt<&Config::max_output_buffer>,
+     ShowInt<&Config::max_output_buffer>,
+     "unsent replies before a client is closed; 0: none"},
     {"storage.data_dir", "--data-dir", "", "DIR", Kind::kString, nullptr,
      StoreNonEmpty<&Config::data_dir>, ShowString<&Config::data_dir>,
      "data directory, relative to the working directory"},

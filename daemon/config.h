@@ -38,6 +38,19 @@ struct Config {
   size_t max_line = 65536;         // --max-line BYTES server.max_line (text protocol line limit)
   // Password every connection must AUTH with before other commands; empty: none.
   std::string requirepass;         // --requirepass PASSWORD server.requirepass
+  // Client limits (net::ServerOptions; docs/security.md has the why of each).
+  size_t max_clients = 10000;      // --max-clients N  server.max_clients (Redis maxclients)
+  int idle_timeout_s = 0;          // --idle-timeout S server.idle_timeout_s (0: never)
+  size_t max_bulk = size_t{512} << 20;  // --max-bulk BYTES server.max_bulk (proto-max-bulk-len)
+  size_t max_multibulk = 1 << 20;  // --max-multibulk N server.max_multibulk
+  // Unconsumed input of one client (client-query-buffer-limit).
+  // --max-query-buffer BYTES   server.max_query_buffer
+  size_t max_query_buffer = size_t{1} << 30;
+  // Unsent replies of one client before it is disconnected; 0: no limit.
+  // --max-output-buffer BYTES  server.max_output_buffer
+  size_t max_output_buffer = size_t{256} << 20;
+  // Refuse non-loopback clients while no password is set and bind is not loopback.
+  bool protected_mode = true;      // (file only)     server.protected_mode
   // [storage]
   // Relative paths are relative to the daemon's working directory, not to the file
   // that named them (the systemd unit sets WorkingDirectory=/var/lib/memento).
@@ -79,7 +92,9 @@ struct CommandLine {
 // given twice keeps its last value.
 //
 // Flags: -a HOST, -p PORT, -c, -f FILE, -i NAME, --data-dir DIR, --threads N,
-// --log-level L, --max-line N, --requirepass PASSWORD, -h/--help, -v/--version. A
+// --log-level L, --max-line N, --requirepass PASSWORD, --max-clients N,
+// --idle-timeout S, --max-bulk N, --max-multibulk N, --max-query-buffer N,
+// --max-output-buffer N, -h/--help, -v/--version. A
 // long flag takes its value either as the next argument ("--data-dir DIR") or after
 // '=' ("--data-dir=DIR"); a short flag only as the next argument.
 //

@@ -536,6 +536,65 @@ TEST_F(ConfigTest, EmptyConfigFileFlagIsAMissingFile) {
   EXPECT_TRUE(cmd.status().IsIOError()) << cmd.status().ToString();
 }
 
+// --- Client limits --------------------------------------------------------------------
+
+TEST_F(ConfigTest, ClientLimitsDefaultToRedisLikeValues) {
+  const Config c;
+  EXPECT_EQ(c.max_clients, 10000u);
+  EXPECT_EQ(c.idle_timeout_s, 0);
+  EXPECT_EQ(c.max_bulk, size_t{512} << 20);
+  EXPECT_EQ(c.max_multibulk, size_t{1} << 20);
+  EXPECT_EQ(c.max_query_buffer, size_t{1} << 30);
+  EXPECT_EQ(c.max_output_buffer, size_t{256} << 20);
+  EXPECT_TRUE(c.protected_mode);
+}
+
+TEST_F(ConfigTest, ClientLimitFlags) {
+  Result<CommandLine> cmd =
+      Parse({"--max-clients", "50", "--idle-timeout", "30", "--max-bulk", "1048576",
+             "--max-multibulk", "100", "--max-query-buffer=2097152", "--max-output-buffer", "0"});
+  ASSERT_TRUE(cmd.ok()) << cmd.status().ToString();
+  EXPECT_EQ(cmd->config.max_clients, 50u);
+  EXPECT_EQ(cmd->config.idle_timeout_s, 30);
+  EXPECT_EQ(cmd->config.max_bulk, 1048576u);
+  EXPECT_EQ(cmd->config.max_multibulk, 100u);
+  EXPECT_EQ(cmd->config.max_query_buffer, 2097152u);
+  EXPECT_EQ(cmd->config.max_output_buffer, 0u);
+}
+
+TEST_F(ConfigTest, ClientLimitKeysInFile) {
+  Result<Config> config = Toml(
+      "[server]\nmax_clients = 5\nidle_timeout_s = 300\nmax_bulk = 4096\n"
+      "max_multibulk = 10\nmax_query_buffer = 65536\nmax_output_buffer = 1_048_576\n"
+      "protected_mode = false\n");
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_EQ(config->max_clients, 5u);
+  EXPECT_EQ(config->idle_timeout_s, 300);
+  EXPECT_EQ(config->max_bulk, 4096u);
+  EXPECT_EQ(config->max_multibulk, 10u);
+  EXPECT_EQ(config->max_query_buffer, 65536u);
+  EXPECT_EQ(config->max_output_buffer, 1048576u);
+  EXPECT_FALSE(config->protected_mode);
+}
+
+TEST_F(ConfigTest, ClientLimitsOutOfRangeAreRejected) {
+  EXPECT_EQ(Error(Parse({"--max-clients", "0"})),
+            "--max-clients: '0' is not a client count (1-1000000)");
+  EXPECT_EQ(Error(Parse({"--max-bulk", "100"})),
+            "--max-bulk: '100' is not a bulk length (1024-4294967296)");
+  EXPECT_EQ(Error(Parse({"--idle-timeout", "-1"})),
+            "--idle-timeout: '-1' is not a number of seconds (0-31536000)");
+  EXPECT_EQ(Error(Toml("[server]\nmax_query_buffer = 0\n")),
+            "memento.toml:2:20: server.max_query_buffer: 0 is not a buffer size "
+            "(1024-1099511627776)");
+  EXPECT_EQ(Error(Toml("[server]\nprotected_mode = 1\n")),
+            "memento.toml:2:18: server.protected_mode: expected a boolean, got an integer");
+}
+
+TEST_F(ConfigTest, ProtectedModeHasNoFlag) {
+  EXPECT_EQ(Error(Parse({"--protected-mode"})), "unknown flag '--protected-mode'");
+}
+
 // --- Usage ----------------------------------------------------------------------------
 
 TEST_F(ConfigTest, UsageListsEveryFlagWithDefaultAndKey) {

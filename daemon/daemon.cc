@@ -3,8 +3,10 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -24,6 +26,38 @@ namespace {
 constexpr int kReaperTickMs = 100;
 constexpr size_t kReaperChecksPerRound = 2000;
 constexpr int64_t kReaperBudgetMicros = 20000;
+
+// File descriptors kept for everything but clients: the listener, epoll sets and
+// eventfds (two per loop), the data-directory lock, log segments, LMDB, stdio.
+constexpr uint64_t kReservedFds = 64;
+
+// As Redis's adjustOpenFilesLimit: makes room for `max_clients` client sockets by
+// raising the soft RLIMIT_NOFILE (up to the hard limit). Returns how many clients
+// the limit allows: `max_clients`, or fewer (with a warning) if it cannot be raised
+// enough, so that accept() never fails with EMFILE while under max_clients.
+uint64_t FitMaxClientsToFdLimit(uint64_t max_clients, int threads) {
+  const uint64_t reserved = kReservedFds + 2 * static_cast<uint64_t>(threads);
+  const uint64_t wanted = max_clients + reserved;
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return max_clients;
+  if (limit.rlim_cur == RLIM_INFINITY || limit.rlim_cur >= wanted) return max_clients;
+  rlimit raised = limit;
+  raised.rlim_cur =
+      limit.rlim_max == RLIM_INFINITY ? wanted : std::min<rlim_t>(wanted, limit.rlim_max);
+  if (raised.rlim_cur > limit.rlim_cur && ::setrlimit(RLIMIT_NOFILE, &raised) == 0) {
+    limit = raised;
+  }
+  if (limit.rlim_cur >= wanted) return max_clients;
+  const uint64_t fit = limit.rlim_cur > reserved + 1 ? limit.rlim_cur - reserved : 1;
+  log::Warning("the open file limit is %llu (ulimit -n; hard limit %llu), too low for "
+               "server.max_clients = %llu: serving at most %llu clients. Raise the limit "
+               "(LimitNOFILE= in the systemd unit) or lower server.max_clients.",
+               static_cast<unsigned long long>(limit.rlim_cur),
+               static_cast<unsigned long long>(limit.rlim_max),
+               static_cast<unsigned long long>(max_clients),
+               static_cast<unsigned long long>(fit));
+  return fit;
+}
 
 }  // namespace
 
@@ -109,6 +143,15 @@ Status Daemon::Start() {
   options.port = config_.port;
   options.threads = config_.EffectiveThreads();
   options.max_line = config_.max_line;
+  // One line limit for both protocols: a RESP inline command is a text line too.
+  options.resp_limits.max_inline = config_.max_line;
+  options.resp_limits.max_bulk = config_.max_bulk;
+  options.resp_limits.max_multibulk = config_.max_multibulk;
+  options.max_query_buffer = config_.max_query_buffer;
+  options.max_output_buffer = config_.max_output_buffer;
+  options.max_clients = FitMaxClientsToFdLimit(config_.max_clients, options.threads);
+  options.idle_timeout_ms = int64_t{config_.idle_timeout_s} * 1000;
+  options.protected_mode = config_.protected_mode;
   server_ = std::make_unique<net::Server>(options, commands_.get());
   commands_->SetServer(server_.get());
   Status s = server_->Start();
@@ -125,6 +168,12 @@ Status Daemon::Start() {
       .data_dir = config_.data_dir,
       .config_file = config_.config_file,
       .started_ms = NowMillis(),
+      .max_clients = options.max_clients,
+      .idle_timeout_s = config_.idle_timeout_s,
+      .max_bulk = options.resp_limits.max_bulk,
+      .max_query_buffer = options.max_query_buffer,
+      .max_output_buffer = options.max_output_buffer,
+      .protected_mode = options.protected_mode,
   });
 
   {

@@ -7,6 +7,7 @@
 #include <cassert>
 #include <cerrno>
 #include <cstring>
+#include <span>
 #include <utility>
 
 #include "common/clock.h"
@@ -28,18 +29,68 @@ constexpr int64_t kLingerMicros = 1'000'000;
 // Bytes thrown away per wakeup while lingering, and before a graceful close.
 constexpr size_t kDiscardBudget = 64 * 1024;
 
+// ASCII case-insensitive comparison with a literal.
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    char x = a[i];
+    char y = b[i];
+    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
+    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
+    if (x != y) return false;
+  }
+  return true;
+}
+
+// True for a request that is really HTTP: a browser pointed at our port, or a web
+// page making the browser post to it (the cross-protocol attack Redis guards
+// against: a form whose body holds commands, sent to 127.0.0.1). As Redis does,
+// "POST" or "Host:" as a first token is enough wherever it appears (neither is a
+// command, and "Host:" is the header every HTTP/1.1 request carries). Other methods
+// need the whole request-line shape, "<METHOD> <target> HTTP/<version>", so that
+// "GET key" stays a GET; the method is matched as HTTP spells it (upper case).
+bool IsHttpRequest(std::span<const std::string_view> argv) {
+  const std::string_view first = argv[0];
+  if (EqualsIgnoreCase(first, "post") || EqualsIgnoreCase(first, "host:")) return true;
+  if (argv.size() != 3 || !argv[2].starts_with("HTTP/")) return false;
+  for (std::string_view method :
+       {"GET", "HEAD", "PUT", "DELETE", "OPTIONS", "PATCH", "CONNECT", "TRACE"}) {
+    if (first == method) return true;
+  }
+  return false;
+}
+
+// The limits a connection's parsers apply: the normal ones, or before
+// authentication the pre-auth ones (never looser than the normal ones, which an
+// operator may have set lower).
+size_t LineLimit(const ServerOptions& options, bool preauth) {
+  return preauth ? std::min(options.preauth_max_line, options.max_line) : options.max_line;
+}
+proto::RespLimits RespLimitsFor(const ServerOptions& options, bool preauth) {
+  if (!preauth) return options.resp_limits;
+  return proto::RespLimits{
+      .max_bulk = std::min(options.preauth_resp_limits.max_bulk, options.resp_limits.max_bulk),
+      .max_multibulk =
+          std::min(options.preauth_resp_limits.max_multibulk, options.resp_limits.max_multibulk),
+      .max_inline =
+          std::min(options.preauth_resp_limits.max_inline, options.resp_limits.max_inline),
+  };
+}
+
 }  // namespace
 
 Connection::Connection(AcceptedSocket socket, uint64_t id, int epoll_fd,
                        const ServerOptions& options, CommandHandler* handler,
-                       LoopCounters* counters)
+                       LoopCounters* counters, int64_t now_us)
     : fd_(std::move(socket.fd)),
       epoll_fd_(epoll_fd),
-      output_pause_bytes_(options.output_pause_bytes),
+      options_(options),
       handler_(handler),
       counters_(counters),
-      parser_(options.max_line),
-      resp_parser_(options.resp_limits) {
+      preauth_limits_(handler->AuthRequired()),
+      last_active_us_(now_us),
+      parser_(LineLimit(options, preauth_limits_)),
+      resp_parser_(RespLimitsFor(options, preauth_limits_)) {
   session_.id = id;
   session_.peer = std::move(socket.peer);
   session_.connected_ms = NowMillis();
@@ -129,15 +180,18 @@ void Connection::ReserveInput() {
   }
   size_t capacity = in_capacity_ == 0 ? kMinReadSpace : in_capacity_ * 2;
   while (capacity - used < kMinReadSpace) capacity *= 2;
-  auto bigger = std::make_unique<char[]>(capacity);
+  // Not zero-filled: the pages of a large buffer become resident only as bytes
+  // actually arrive.
+  auto bigger = std::make_unique_for_overwrite<char[]>(capacity);
   if (used > 0) std::memcpy(bigger.get(), in_.get() + in_start_, used);
   in_ = std::move(bigger);
   in_capacity_ = capacity;
   in_start_ = 0;
   in_end_ = used;
-  // The input never holds more than max_line plus one read of unparsed bytes (the
-  // parser fails longer lines, and reading stops while output is paused), so this
-  // growth is bounded.
+  // The input never holds more than max_query_buffer plus one read of unconsumed
+  // bytes (ExecuteBuffered() closes the connection beyond it; the parsers fail
+  // longer lines and over-limit lengths on sight; reading stops while output is
+  // paused), so this growth is bounded.
 }
 
 void Connection::ReadInput() {
@@ -201,6 +255,10 @@ void Connection::Process() {
       commit_mark_ = mark;
       return;
     }
+    if (output_overflow_) {
+      Close(/*graceful=*/false);  // the output is not worth sending
+      return;
+    }
     if (!Flush()) return;
     if (state_ == State::kClosing && pending_output() == 0) {
       FinishClosing();
@@ -227,6 +285,25 @@ void Connection::OnCommitted(const Status& status) {
   Process();
 }
 
+void Connection::ChooseLimits() {
+  // An authenticated session never asks again: the common case costs one branch.
+  const bool want = !session_.authenticated && handler_->AuthRequired();
+  if (want == preauth_limits_) return;
+  preauth_limits_ = want;
+  // Fresh parsers: a pending request is parsed again from its first byte, which is
+  // still at the front of the input; the old parser's saved progress was measured
+  // against the other limits. Happens about once per connection (after AUTH).
+  parser_ = proto::TextParser(LineLimit(options_, want));
+  resp_parser_ = proto::RespParser(RespLimitsFor(options_, want));
+}
+
+void Connection::CloseIdle() {
+  log::Debug("client %s: idle for over %lld ms; closing", session_.peer.c_str(),
+             static_cast<long long>(options_.idle_timeout_ms));
+  LoopCounters::Add(counters_->idle_disconnections, 1);
+  Close(/*graceful=*/true);
+}
+
 bool Connection::ExecuteBuffered() {
   uint64_t executed = 0;
   bool stalled = false;
@@ -235,6 +312,7 @@ bool Connection::ExecuteBuffered() {
       stalled = true;
       break;
     }
+    ChooseLimits();
     proto::ParseResult result;
     if (in_end_ > in_start_) {
       std::string_view input(in_.get() + in_start_, in_end_ - in_start_);
@@ -242,6 +320,18 @@ bool Connection::ExecuteBuffered() {
                                                   : parser_.Parse(input, &argv_);
     }
     if (result.status == proto::ParseStatus::kNeedMore) {
+      if (in_end_ - in_start_ > options_.max_query_buffer) {
+        // A request (say, many large bulks) still arriving after this much: as
+        // Redis's client-query-buffer-limit, but with a reply saying why.
+        log::Debug("client %s: unconsumed input over %zu bytes; closing", session_.peer.c_str(),
+                   options_.max_query_buffer);
+        reply_->Error("ERR Protocol error: request exceeds the query buffer limit of " +
+                      std::to_string(options_.max_query_buffer) + " bytes");
+        LoopCounters::Add(counters_->query_limit_disconnections, 1);
+        in_start_ = in_end_ = 0;
+        StartClosing(/*linger=*/true);
+        break;
+      }
       if (peer_eof_) StartClosing(/*linger=*/false);  // a partial last line is dropped
       break;
     }
@@ -259,8 +349,30 @@ bool Connection::ExecuteBuffered() {
     // argv_ views stay valid through Execute(): the buffer only moves in ReadInput().
     in_start_ += result.consumed;
     if (argv_.empty()) continue;  // a blank line is not a request
+    if (IsHttpRequest(argv_)) {
+      // No reply: whatever reads it is not a client of ours (Redis does the same).
+      log::Debug("client %s: HTTP request (a browser, or a cross-protocol attack); closing",
+                 session_.peer.c_str());
+      LoopCounters::Add(counters_->protocol_errors, 1);
+      in_start_ = in_end_ = 0;
+      StartClosing(/*linger=*/false);
+      break;
+    }
     handler_->Execute(session_, argv_, *reply_);
     ++executed;
+    if (output_over_limit()) {
+      // One reply (a large value, KEYS) went past the hard limit: back-pressure
+      // cannot help, the memory is already taken. Process() closes the connection
+      // once this round's writes are committed.
+      log::Warning("client %s: %zu bytes of unsent replies, over the output buffer limit "
+                   "(%zu); closing it",
+                   session_.peer.c_str(), pending_output(), options_.max_output_buffer);
+      LoopCounters::Add(counters_->output_limit_disconnections, 1);
+      output_overflow_ = true;
+      in_start_ = in_end_ = 0;
+      StartClosing(/*linger=*/false);
+      break;
+    }
     if (session_.close_after_reply) StartClosing(/*linger=*/true);
   }
   if (in_start_ == in_end_) {
@@ -377,6 +489,7 @@ void Connection::Close(bool graceful) {
   std::string().swap(out_);
   out_sent_ = 0;
   LoopCounters::Sub(counters_->connected_clients, 1);
+  LoopCounters::Add(counters_->closed_connections, 1);
 }
 
 }  // namespace memento::net

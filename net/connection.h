@@ -20,6 +20,14 @@
 // client that does not read its replies holds bounded memory and cannot starve the
 // others on the same loop. It resumes once its output drains below the limit.
 //
+// Limits (ServerOptions; docs/security.md): a single reply can still take the
+// output past the pause threshold, so beyond max_output_buffer the connection is
+// closed at once. Unconsumed input beyond max_query_buffer is an error reply and a
+// close. Until the session is authenticated, while the handler requires a password,
+// requests are parsed with the small preauth_* limits. An HTTP request ("GET /
+// HTTP/1.1", "POST", "Host:": a browser or a cross-protocol attack) closes the
+// connection without a reply, as Redis does.
+//
 // Thread-safety: everything runs on the owning loop's thread.
 #pragma once
 
@@ -45,11 +53,12 @@ class Connection {
  public:
   enum class State { kOpen, kClosing, kLingering, kClosed };
 
-  // "*handler" and "*counters" must outlive the connection; `epoll_fd` must stay
-  // open while it is not kClosed. The connection counts itself in
-  // counters->connected_clients until it closes.
+  // "options", "*handler" and "*counters" must outlive the connection; `epoll_fd`
+  // must stay open while it is not kClosed. The connection counts itself in
+  // counters->connected_clients until it closes. `now_us` (MonotonicMicros()) starts
+  // its idle clock.
   Connection(AcceptedSocket socket, uint64_t id, int epoll_fd, const ServerOptions& options,
-             CommandHandler* handler, LoopCounters* counters);
+             CommandHandler* handler, LoopCounters* counters, int64_t now_us);
   ~Connection();  // closes the socket if still open
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -65,6 +74,12 @@ class Connection {
   void BeginDrain();
   // Closes now, discarding unsent output.
   void Abort() { Close(/*graceful=*/false); }
+  // The loop saw socket activity at `now_us` (bytes to read, or room to write: the
+  // peer took some of our output). Idle time counts from the last such moment.
+  void MarkActive(int64_t now_us) { last_active_us_ = now_us; }
+  int64_t last_active_us() const { return last_active_us_; }
+  // Closes a connection found idle for longer than idle_timeout_ms (counted).
+  void CloseIdle();
 
   // True when requests executed in this round wait for the handler's CommitRound()
   // before their replies may be sent.
@@ -80,8 +95,14 @@ class Connection {
 
  private:
   size_t pending_output() const { return out_.size() - out_sent_; }
-  bool output_paused() const { return pending_output() > output_pause_bytes_; }
+  bool output_paused() const { return pending_output() > options_.output_pause_bytes; }
+  bool output_over_limit() const {
+    return options_.max_output_buffer != 0 && pending_output() > options_.max_output_buffer;
+  }
 
+  // Makes the parsers apply the pre-auth limits if the session must still
+  // authenticate, the normal ones otherwise (see ServerOptions::preauth_*).
+  void ChooseLimits();
   void ReadInput();
   // Parses, executes and flushes until nothing more can be done now; then fixes the
   // epoll interest. May close the connection.
@@ -107,7 +128,7 @@ class Connection {
 
   UniqueFd fd_;
   const int epoll_fd_;
-  const size_t output_pause_bytes_;
+  const ServerOptions& options_;
   CommandHandler* const handler_;
   LoopCounters* const counters_;
 
@@ -117,8 +138,14 @@ class Connection {
   bool dialect_chosen_ = false;
   bool awaiting_commit_ = false;  // replies from out_[commit_mark_..] wait for CommitRound()
   size_t commit_mark_ = 0;
+  // A reply took the output past max_output_buffer: no more execution, and the
+  // connection is closed (output discarded) as soon as the round's commit allows.
+  bool output_overflow_ = false;
+  // The parsers were built with the pre-auth limits (ChooseLimits()).
+  bool preauth_limits_ = false;
   uint32_t interest_ = 0;  // events currently registered with epoll
   int64_t linger_deadline_us_ = 0;
+  int64_t last_active_us_ = 0;
 
   Session session_;
   proto::TextParser parser_;

@@ -13,8 +13,14 @@ namespace memento::net {
 
 struct alignas(64) LoopCounters {
   std::atomic<uint64_t> connected_clients{0};
+  // Connections closed since start. The acceptor counts open connections as
+  // (handed to a loop) - (closed), which also covers those still in a loop's queue.
+  std::atomic<uint64_t> closed_connections{0};
   std::atomic<uint64_t> total_commands{0};
   std::atomic<uint64_t> protocol_errors{0};
+  std::atomic<uint64_t> query_limit_disconnections{0};
+  std::atomic<uint64_t> output_limit_disconnections{0};
+  std::atomic<uint64_t> idle_disconnections{0};
   std::atomic<uint64_t> net_input_bytes{0};
   std::atomic<uint64_t> net_output_bytes{0};
 

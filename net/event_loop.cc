@@ -4,6 +4,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cassert>
 #include <cerrno>
 #include <cstring>
@@ -18,6 +19,11 @@ namespace {
 // epoll data of the wakeup eventfd; connection ids start at 1.
 constexpr uint64_t kWakeId = 0;
 constexpr int kMaxEventsPerWait = 256;
+// How often idle connections are looked for: every second, or twice per timeout
+// when the timeout is shorter (tests), but not more often than every 10 ms.
+int64_t IdleSweepMicros(int64_t idle_timeout_ms) {
+  return std::clamp<int64_t>(idle_timeout_ms / 2, 10, 1000) * 1000;
+}
 
 }  // namespace
 
@@ -79,9 +85,15 @@ void EventLoop::RequestStop(int64_t deadline_us) {
 
 void EventLoop::Run() {
   epoll_event events[kMaxEventsPerWait];
+  if (options_.idle_timeout_ms > 0) {
+    next_idle_sweep_us_ = MonotonicMicros() + IdleSweepMicros(options_.idle_timeout_ms);
+  }
   for (;;) {
     int n =
         ::epoll_wait(epoll_fd_.get(), events, kMaxEventsPerWait, NextTimeoutMs(MonotonicMicros()));
+    // One clock read per wakeup dates every event of the batch (idle accounting
+    // needs no finer grain).
+    const int64_t woke_us = MonotonicMicros();
     if (n < 0) {
       if (errno == EINTR) continue;
       // Only EBADF/EFAULT/EINVAL are possible: a programming error. Stop serving
@@ -102,6 +114,7 @@ void EventLoop::Run() {
       if (it == connections_.end()) continue;
       Connection* connection = it->second.get();
       const Connection::State before = connection->state();
+      connection->MarkActive(woke_us);
       connection->OnEvents(events[i].events);
       if (connection->awaiting_commit()) awaiting_commit_.push_back(id);
       AfterEvents(connection, before);
@@ -109,6 +122,10 @@ void EventLoop::Run() {
     if (!awaiting_commit_.empty()) CommitRound();
     const int64_t now_us = MonotonicMicros();
     ExpireLingering(now_us);
+    if (options_.idle_timeout_ms > 0 && !draining_ && now_us >= next_idle_sweep_us_) {
+      SweepIdle(now_us);
+      next_idle_sweep_us_ = now_us + IdleSweepMicros(options_.idle_timeout_ms);
+    }
     if (draining_ && (connections_.empty() || now_us >= drain_deadline_us_)) break;
   }
   // Whatever is left did not drain in time (or the loop failed): close it.
@@ -151,8 +168,9 @@ void EventLoop::OnWakeup() {
   }
   for (Handoff& handoff : adopted) {
     if (draining_ || stop) break;  // the queued sockets close with `adopted`
-    auto connection = std::make_unique<Connection>(std::move(handoff.socket), handoff.id,
-                                                   epoll_fd_.get(), options_, handler_, counters_);
+    auto connection =
+        std::make_unique<Connection>(std::move(handoff.socket), handoff.id, epoll_fd_.get(),
+                                     options_, handler_, counters_, MonotonicMicros());
     Status status = connection->Register();
     if (!status.ok()) {
       log::Warning("event loop %d: %s; dropping the connection", index_, status.ToString().c_str());
@@ -184,6 +202,24 @@ void EventLoop::ExpireLingering(int64_t now_us) {
   }
 }
 
+void EventLoop::SweepIdle(int64_t now_us) {
+  const int64_t limit_us = options_.idle_timeout_ms * 1000;
+  for (auto it = connections_.begin(); it != connections_.end();) {
+    Connection* connection = it->second.get();
+    // A lingering connection has its own (shorter) deadline; one awaiting a commit
+    // is in the middle of this round.
+    const bool idle = connection->state() != Connection::State::kLingering &&
+                      !connection->awaiting_commit() &&
+                      now_us - connection->last_active_us() > limit_us;
+    if (idle) {
+      connection->CloseIdle();
+      it = connections_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
 void EventLoop::BeginDrain() {
   lingering_.clear();
   for (auto it = connections_.begin(); it != connections_.end();) {
@@ -201,6 +237,10 @@ int EventLoop::NextTimeoutMs(int64_t now_us) const {
   if (!lingering_.empty()) deadline_us = lingering_.front().first;
   if (draining_ && (deadline_us < 0 || drain_deadline_us_ < deadline_us)) {
     deadline_us = drain_deadline_us_;
+  }
+  if (options_.idle_timeout_ms > 0 && !draining_ &&
+      (deadline_us < 0 || next_idle_sweep_us_ < deadline_us)) {
+    deadline_us = next_idle_sweep_us_;
   }
   if (deadline_us < 0) return -1;
   if (deadline_us <= now_us) return 0;

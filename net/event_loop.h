@@ -5,8 +5,9 @@
 // touches the connection. epoll is used level-triggered: each wakeup does at most
 // one recv() per ready connection, so a client that sends without pause cannot hold
 // the loop, and nothing is lost if a handler stops early (the kernel reports the
-// socket again). Timers are few and coarse (lingering closes, the shutdown drain),
-// so they are deadlines folded into epoll_wait's timeout rather than a timer wheel.
+// socket again). Timers are few and coarse (lingering closes, the shutdown drain,
+// the idle-timeout sweep), so they are deadlines folded into epoll_wait's timeout
+// rather than a timer wheel.
 //
 // Thread-safety: AddConnection() and RequestStop() from any thread; Start() and
 // Join() from the controlling thread; counters() readable from any thread.
@@ -65,6 +66,10 @@ class EventLoop {
   // its linger timer once it lingers.
   void AfterEvents(Connection* connection, Connection::State before);
   void ExpireLingering(int64_t now_us);
+  // Closes the connections idle for longer than options_.idle_timeout_ms. A sweep
+  // over every connection once a second (as Redis's clientsCron) costs far less
+  // than keeping each connection's deadline in order on every read.
+  void SweepIdle(int64_t now_us);
   void BeginDrain();
   // epoll_wait timeout in ms until the next deadline, or -1 for none.
   int NextTimeoutMs(int64_t now_us) const;
@@ -93,6 +98,7 @@ class EventLoop {
   std::deque<std::pair<int64_t, uint64_t>> lingering_;
   bool draining_ = false;
   int64_t drain_deadline_us_ = 0;
+  int64_t next_idle_sweep_us_ = 0;  // when options_.idle_timeout_ms > 0
 };
 
 }  // namespace memento::net

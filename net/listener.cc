@@ -1,5 +1,6 @@
 #include "net/listener.h"
 
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
@@ -18,6 +19,19 @@ namespace {
 constexpr int kListenBacklog = 511;
 
 }  // namespace
+
+bool IsLoopbackAddress(const SocketAddress& address) {
+  if (address.family() == AF_INET) {
+    const auto* in = reinterpret_cast<const sockaddr_in*>(&address.storage);
+    return (ntohl(in->sin_addr.s_addr) >> 24) == 127;
+  }
+  if (address.family() == AF_INET6) {
+    const auto* in6 = reinterpret_cast<const sockaddr_in6*>(&address.storage);
+    if (IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr)) return true;
+    return IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr) && in6->sin6_addr.s6_addr[12] == 127;
+  }
+  return false;
+}
 
 Result<Listener> Listener::Open(const SocketAddress& address) {
   const std::string where = FormatAddress(address);
@@ -78,6 +92,7 @@ Listener::AcceptStatus Listener::Accept(AcceptedSocket* out) {
   int one = 1;
   (void)::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
   out->peer = FormatAddress(peer);
+  out->loopback = IsLoopbackAddress(peer);
   return AcceptStatus::kAccepted;
 }
 

@@ -19,8 +19,12 @@ namespace memento::net {
 // One accepted client socket: already non-blocking, close-on-exec, TCP_NODELAY.
 struct AcceptedSocket {
   UniqueFd fd;
-  std::string peer;  // "127.0.0.1:53422"
+  std::string peer;       // "127.0.0.1:53422"
+  bool loopback = false;  // the peer's address is a loopback one (protected mode)
 };
+
+// True for 127.0.0.0/8, ::1 and IPv4-mapped 127.x.y.z (::ffff:127.0.0.1).
+bool IsLoopbackAddress(const SocketAddress& address);
 
 class Listener {
  public:

@@ -7,10 +7,15 @@
 // the intake at Shutdown() is just stopping one thread. The price is one mostly idle
 // thread. SO_REUSEPORT with one listener per loop was rejected: it would let a
 // second daemon bind the same port silently (see listener.h).
+//
+// The acceptor also refuses connections (max_clients, protected mode) before any
+// loop sees them: a refusal costs one send and one close, and a flood of them does
+// not touch the loops serving the admitted clients.
 #include "net/server.h"
 
 #include <poll.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -60,17 +65,23 @@ class Server::Impl {
 
  private:
   void AcceptLoop();
+  // Connections handed to a loop and not yet closed.
+  uint64_t OpenConnections(uint64_t handed_off) const;
+  // Sends `message` (best effort) and closes the socket; counts it as rejected.
+  void Reject(AcceptedSocket socket, std::string_view message, const char* why);
 
   const ServerOptions options_;
   CommandHandler* const handler_;
   // One block per loop, allocated up front so Stats() never races with Start().
   std::vector<LoopCounters> counters_;
   std::atomic<uint64_t> total_connections_{0};
+  std::atomic<uint64_t> rejected_connections_{0};
 
   // Owned by the controlling thread (Start/Shutdown).
   bool started_ = false;
   bool running_ = false;
   uint16_t port_ = 0;
+  bool bound_loopback_ = false;  // the listening address is a loopback one
   std::optional<Listener> listener_;
   std::vector<std::unique_ptr<EventLoop>> loops_;
   UniqueFd acceptor_wake_fd_;
@@ -84,6 +95,7 @@ Status Server::Impl::Start() {
                                    std::to_string(options_.threads));
   }
   if (handler_ == nullptr) return Status::InvalidArgument("Server needs a CommandHandler");
+  if (options_.max_clients < 1) return Status::InvalidArgument("max_clients must be at least 1");
 
   Result<SocketAddress> address = ParseListenAddress(options_.host, options_.port);
   if (!address.ok()) return address.status();
@@ -103,6 +115,7 @@ Status Server::Impl::Start() {
   started_ = true;
   running_ = true;
   port_ = listener->port();
+  bound_loopback_ = IsLoopbackAddress(*address);
   listener_.emplace(std::move(*listener));
   loops_ = std::move(loops);
   acceptor_wake_fd_ = std::move(wake_fd);
@@ -110,7 +123,34 @@ Status Server::Impl::Start() {
   acceptor_ = std::thread([this] { AcceptLoop(); });
   log::Info("Listening on %s with %d event loop(s)", listener_->address().c_str(),
             options_.threads);
+  if (options_.protected_mode && !bound_loopback_ && !handler_->AuthRequired()) {
+    log::Warning("protected mode: no password is set, so clients from other hosts are refused "
+                 "(set a password, or see docs/security.md)");
+  }
   return Status::OK();
+}
+
+uint64_t Server::Impl::OpenConnections(uint64_t handed_off) const {
+  uint64_t closed = 0;
+  for (const LoopCounters& c : counters_) {
+    closed += c.closed_connections.load(std::memory_order_relaxed);
+  }
+  // Every closed connection was handed off first, and `closed` was read after
+  // `handed_off` was counted, so this cannot wrap.
+  return handed_off - closed;
+}
+
+void Server::Impl::Reject(AcceptedSocket socket, std::string_view message, const char* why) {
+  rejected_connections_.fetch_add(1, std::memory_order_relaxed);
+  log::Debug("refused client %s: %s", socket.peer.c_str(), why);
+  // As Redis: one non-blocking send, which fits in a new socket's empty buffer,
+  // then close. Whatever the client already sent is read first (a bounded amount),
+  // so that close() sends FIN rather than a reset that could destroy the message.
+  (void)!::send(socket.fd.get(), message.data(), message.size(), MSG_NOSIGNAL);
+  char scratch[4096];
+  for (int i = 0; i < 16 && ::recv(socket.fd.get(), scratch, sizeof(scratch), 0) > 0; ++i) {
+  }
+  socket.fd.Reset();
 }
 
 void Server::Impl::AcceptLoop() {
@@ -145,6 +185,16 @@ void Server::Impl::AcceptLoop() {
         backing_off = true;
         break;
       }
+      if (OpenConnections(next_id - 1) >= options_.max_clients) {
+        Reject(std::move(socket), kMaxClientsError, "max number of clients reached");
+        continue;
+      }
+      // Read per connection, not once: CONFIG SET requirepass can change it.
+      if (options_.protected_mode && !bound_loopback_ && !socket.loopback &&
+          !handler_->AuthRequired()) {
+        Reject(std::move(socket), kProtectedModeError, "protected mode");
+        continue;
+      }
       total_connections_.fetch_add(1, std::memory_order_relaxed);
       log::Debug("accepted client %s as #%llu", socket.peer.c_str(),
                  static_cast<unsigned long long>(next_id));
@@ -175,10 +225,16 @@ void Server::Impl::Shutdown(int drain_ms) {
 ServerStats Server::Impl::Stats() const {
   ServerStats stats;
   stats.total_connections = total_connections_.load(std::memory_order_relaxed);
+  stats.rejected_connections = rejected_connections_.load(std::memory_order_relaxed);
   for (const LoopCounters& c : counters_) {
     stats.connected_clients += c.connected_clients.load(std::memory_order_relaxed);
     stats.total_commands += c.total_commands.load(std::memory_order_relaxed);
     stats.protocol_errors += c.protocol_errors.load(std::memory_order_relaxed);
+    stats.query_limit_disconnections +=
+        c.query_limit_disconnections.load(std::memory_order_relaxed);
+    stats.output_limit_disconnections +=
+        c.output_limit_disconnections.load(std::memory_order_relaxed);
+    stats.idle_disconnections += c.idle_disconnections.load(std::memory_order_relaxed);
     stats.net_input_bytes += c.net_input_bytes.load(std::memory_order_relaxed);
     stats.net_output_bytes += c.net_output_bytes.load(std::memory_order_relaxed);
   }

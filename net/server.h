@@ -64,8 +64,17 @@ class CommandHandler {
   // made durable is acknowledged. Both are called on the loop's thread.
   virtual bool HasUncommitted() { return false; }
   virtual Status CommitRound() { return Status::OK(); }
+
+  // True while clients must authenticate (a password is set). The server then holds
+  // every connection whose session is not yet `authenticated` to the small pre-auth
+  // request limits (ServerOptions::preauth_*), and protected mode does not apply.
+  // Called from the acceptor thread and every event-loop thread, concurrently: must
+  // be cheap and thread-safe (an atomic load).
+  virtual bool AuthRequired() const { return false; }
 };
 
+// The limits that keep one client (or many) from taking the server down. Defaults
+// follow Redis where Redis has one; docs/security.md lists them all.
 struct ServerOptions {
   std::string host = "127.0.0.1";
   uint16_t port = 6737;          // 0: let the kernel pick; port() tells which
@@ -75,13 +84,59 @@ struct ServerOptions {
   // When a connection's unsent replies exceed this, it stops reading requests until
   // the client has read enough (back-pressure, not disconnection).
   size_t output_pause_bytes = 1 << 20;
+  // Hard limit on one connection's unsent replies: beyond it the connection is
+  // closed at once, its output discarded. Back-pressure stops executing at
+  // output_pause_bytes, but a single reply (a large value, KEYS) lands whole in the
+  // buffer first; this bounds it. 0: no limit.
+  size_t max_output_buffer = size_t{256} << 20;
+  // A connection whose unconsumed input (a request still arriving, e.g. several
+  // large bulks) exceeds this gets an error reply and is closed. Redis's
+  // client-query-buffer-limit.
+  size_t max_query_buffer = size_t{1} << 30;
+  // Open client connections at most (Redis's maxclients). One more gets
+  // kMaxClientsError and is closed by the acceptor, counted in rejected_connections.
+  size_t max_clients = 10000;
+  // A connection with no socket activity (no bytes read, no reply bytes taken by the
+  // peer) for this long is closed. 0: never (Redis's `timeout 0`).
+  int64_t idle_timeout_ms = 0;
+  // Protected mode (Redis's): while no password is required (CommandHandler::
+  // AuthRequired() is false) and the listening address is not a loopback one,
+  // connections from non-loopback peers get kProtectedModeError and are closed.
+  bool protected_mode = true;
+  // Until a connection's session is authenticated, and only while AuthRequired(),
+  // requests must fit these (as Redis's unauthenticated limits: 10 elements, 16 KiB
+  // bulks), or the normal limits where those are lower. A larger request is a
+  // protocol error: error reply, then close.
+  size_t preauth_max_line = 16 * 1024;
+  proto::RespLimits preauth_resp_limits{
+      .max_bulk = 16 * 1024, .max_multibulk = 10, .max_inline = 16 * 1024};
 };
+
+// Sent, whatever the dialect (the client has sent nothing yet), to a connection
+// refused because max_clients are already connected; then it is closed.
+inline constexpr std::string_view kMaxClientsError = "-ERR max number of clients reached\r\n";
+// Sent to a non-loopback client refused by protected mode; then it is closed. It names
+// the daemon's settings (docs/configuration.md, docs/security.md): keep them in step.
+inline constexpr std::string_view kProtectedModeError =
+    "-DENIED Memento is running in protected mode because protected mode is enabled and "
+    "no password is set. In this mode connections are only accepted from the loopback "
+    "interface. To accept clients from other hosts, either 1) set a password: "
+    "server.requirepass in the configuration file, or CONFIG SET requirepass from a "
+    "loopback client; or 2) turn protected mode off with server.protected_mode = false "
+    "and restart, but only if this port cannot be reached from the internet. "
+    "See docs/security.md.\r\n";
 
 struct ServerStats {
   uint64_t connected_clients = 0;
-  uint64_t total_connections = 0;   // accepted since start
-  uint64_t total_commands = 0;      // requests executed since start
-  uint64_t protocol_errors = 0;     // connections closed for a malformed request
+  uint64_t total_connections = 0;     // accepted (and not rejected) since start
+  uint64_t rejected_connections = 0;  // refused: max_clients reached, or protected mode
+  uint64_t total_commands = 0;        // requests executed since start
+  // Connections closed for a malformed request, a request over a limit, or an HTTP
+  // request (a browser, or a cross-protocol attack).
+  uint64_t protocol_errors = 0;
+  uint64_t query_limit_disconnections = 0;   // over max_query_buffer
+  uint64_t output_limit_disconnections = 0;  // over max_output_buffer
+  uint64_t idle_disconnections = 0;          // idle for idle_timeout_ms
   uint64_t net_input_bytes = 0;
   uint64_t net_output_bytes = 0;
 };

@@ -6,6 +6,7 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <ifaddrs.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -36,7 +37,9 @@ namespace {
 int64_t NowMs() { return MonotonicMicros() / 1000; }
 
 // The backend: ECHO x -> x; BIG n -> n bytes of 'x'; QUIT -> OK and close;
-// ID -> the session id; PEER -> the session's peer; DIALECT -> the dialect number.
+// ID -> the session id; PEER -> the session's peer; DIALECT -> the dialect number;
+// AUTH -> OK and the session is authenticated; ARGC ... -> the number of arguments.
+// AuthRequired() is what SetAuthRequired() said (false at first).
 // Thread-safe: called from every loop at once.
 class StubHandler : public CommandHandler {
  public:
@@ -61,6 +64,11 @@ class StubHandler : public CommandHandler {
       reply.Bulk(session.peer);
     } else if (command == "DIALECT") {
       reply.Integer(static_cast<int64_t>(session.dialect));
+    } else if (command == "AUTH") {
+      session.authenticated = true;
+      reply.Ok();
+    } else if (command == "ARGC") {
+      reply.Integer(static_cast<int64_t>(argv.size()));
     } else if (command == "WRITE" && argv.size() == 2) {
       // A "write": its reply must wait for CommitRound().
       t_uncommitted = true;
@@ -69,6 +77,9 @@ class StubHandler : public CommandHandler {
       reply.Error("ERR unknown command");
     }
   }
+
+  bool AuthRequired() const override { return auth_required_.load(); }
+  void SetAuthRequired(bool required) { auth_required_.store(required); }
 
   bool HasUncommitted() override { return t_uncommitted; }
   Status CommitRound() override {
@@ -101,6 +112,7 @@ class StubHandler : public CommandHandler {
 
  private:
   std::atomic<uint64_t> executed_{0};
+  std::atomic<bool> auth_required_{false};
   std::mutex mu_;
   std::set<std::thread::id> threads_;
   static thread_local bool t_uncommitted;
@@ -118,14 +130,16 @@ class TestClient {
  public:
   // `rcvbuf` > 0 shrinks the receive buffer (set before connect, so the window
   // is small from the start): a client that does not read then fills up fast.
-  explicit TestClient(uint16_t port, int rcvbuf = 0) {
+  // `address` (network byte order) is where to connect: 127.0.0.1 unless a test
+  // needs a non-loopback peer.
+  explicit TestClient(uint16_t port, int rcvbuf = 0, in_addr_t address = htonl(INADDR_LOOPBACK)) {
     fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd_ < 0) return;
     if (rcvbuf > 0) ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_port = htons(port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_addr.s_addr = address;
     if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
       ::close(fd_);
       fd_ = -1;
@@ -712,6 +726,273 @@ TEST_F(ServerTest, StatsCountConnectionsCommandsErrorsAndBytes) {
 
   server_->Shutdown();
   EXPECT_EQ(server_->Stats().connected_clients, 0u);
+}
+
+// --- Limits and hostile clients ----------------------------------------------------
+
+TEST_F(ServerTest, MaxClientsRefusesOneMoreWithAnErrorLineThenEof) {
+  ServerOptions options;
+  options.threads = 2;
+  options.max_clients = 2;
+  StartServer(options);
+  auto a = Connect();
+  auto b = Connect();
+  ASSERT_TRUE(a->Send("ECHO a\r\n"));
+  ASSERT_EQ(a->ReadLine(), "a");
+
+  auto extra = Connect();
+  // Before the client says anything, so in neither dialect: Redis's RESP error.
+  EXPECT_EQ(extra->ReadLine(), "-ERR max number of clients reached");
+  EXPECT_TRUE(extra->WaitClosed());
+  ServerStats stats = server_->Stats();
+  EXPECT_EQ(stats.rejected_connections, 1u);
+  EXPECT_EQ(stats.total_connections, 2u);
+
+  // The admitted ones are untouched, and a freed slot is usable again.
+  ASSERT_TRUE(b->Send("ECHO b\r\n"));
+  EXPECT_EQ(b->ReadLine(), "b");
+  a->Close();
+  ASSERT_TRUE(WaitFor([&] { return server_->Stats().connected_clients == 1; }));
+  auto c = Connect();
+  ASSERT_TRUE(c->Send("ECHO c\r\n"));
+  EXPECT_EQ(c->ReadLine(), "c");
+}
+
+TEST_F(ServerTest, QueryBufferLimitRepliesThenCloses) {
+  ServerOptions options;
+  options.max_query_buffer = 64 * 1024;
+  StartServer(options);
+  auto client = Connect();
+  // Each bulk is allowed (512 MB at most), their sum is not.
+  std::string request = "*3\r\n$4\r\nECHO\r\n$100000\r\n" + std::string(100000, 'v') + "\r\n";
+  ASSERT_TRUE(client->Send(request));
+  EXPECT_EQ(client->ReadLine(),
+            "-ERR Protocol error: request exceeds the query buffer limit of 65536 bytes");
+  EXPECT_TRUE(client->WaitClosed());
+  EXPECT_EQ(server_->Stats().query_limit_disconnections, 1u);
+  EXPECT_EQ(handler_.executed(), 0u);
+}
+
+TEST_F(ServerTest, RequestJustUnderTheQueryBufferLimitIsServed) {
+  ServerOptions options;
+  options.max_query_buffer = 64 * 1024;
+  StartServer(options);
+  auto client = Connect();
+  ASSERT_TRUE(client->Send("*2\r\n$4\r\nECHO\r\n$60000\r\n" + std::string(60000, 'v') + "\r\n"));
+  EXPECT_EQ(client->ReadLine(), "$60000");
+  EXPECT_EQ(client->ReadLine(), std::string(60000, 'v'));
+}
+
+TEST_F(ServerTest, OneReplyOverTheOutputLimitClosesTheConnection) {
+  ServerOptions options;
+  options.max_output_buffer = 1 << 20;
+  StartServer(options);
+  auto client = Connect();
+  ASSERT_TRUE(client->Send("ECHO before\r\n"));
+  ASSERT_EQ(client->ReadLine(), "before");
+  ASSERT_TRUE(client->Send("BIG 2000000\r\nECHO after\r\n"));
+  // The oversized reply is discarded, not sent, and nothing after it runs.
+  std::optional<size_t> received = client->ReadUntilClosed();
+  ASSERT_TRUE(received.has_value());
+  EXPECT_EQ(*received, 0u);
+  EXPECT_EQ(server_->Stats().output_limit_disconnections, 1u);
+  EXPECT_EQ(handler_.executed(), 2u);
+  // Replies under the limit are fine.
+  auto other = Connect();
+  ASSERT_TRUE(other->Send("BIG 900000\r\n"));
+  EXPECT_TRUE(other->ReadBytes(900000 + 2).has_value());
+}
+
+TEST_F(ServerTest, PipelinedLargeRepliesToANonReaderHitTheOutputLimit) {
+  // With the pause threshold at the hard limit, the reply that crosses one crosses
+  // the other: a client that never reads is disconnected, and holds at most about
+  // 1 MB + one reply meanwhile.
+  ServerOptions options;
+  options.output_pause_bytes = 1 << 20;
+  options.max_output_buffer = 1 << 20;
+  StartServer(options);
+  auto slow = Connect(/*rcvbuf=*/64 * 1024);
+  std::string requests;
+  for (int i = 0; i < 1000; ++i) requests += "BIG 300000\r\n";
+  std::thread sender([&] { (void)slow->Send(requests, /*timeout_ms=*/5000); });
+  ASSERT_TRUE(WaitFor([&] { return server_->Stats().output_limit_disconnections == 1; }, 10000));
+  sender.join();
+  EXPECT_LT(handler_.executed(), 1000u);
+  ASSERT_TRUE(WaitFor([&] { return server_->Stats().connected_clients == 0; }));
+}
+
+TEST_F(ServerTest, IdleConnectionsAreClosedActiveOnesAreNot) {
+  ServerOptions options;
+  options.idle_timeout_ms = 300;
+  StartServer(options);
+  auto idle = Connect();
+  auto busy = Connect();
+  const int64_t start = NowMs();
+  // `busy` talks every 50 ms for 900 ms (three timeouts).
+  while (NowMs() - start < 900) {
+    ASSERT_TRUE(busy->Send("ECHO x\r\n"));
+    ASSERT_EQ(busy->ReadLine(), "x");
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_TRUE(idle->WaitClosed(/*timeout_ms=*/1000));
+  EXPECT_EQ(server_->Stats().idle_disconnections, 1u);
+  ASSERT_TRUE(busy->Send("ECHO still\r\n"));
+  EXPECT_EQ(busy->ReadLine(), "still");
+}
+
+TEST_F(ServerTest, NoIdleTimeoutByDefault) {
+  StartServer();
+  auto client = Connect();
+  EXPECT_FALSE(client->ReadLine(/*timeout_ms=*/300).has_value());  // nothing, no EOF
+  ASSERT_TRUE(client->Send("ECHO x\r\n"));
+  EXPECT_EQ(client->ReadLine(), "x");
+}
+
+TEST_F(ServerTest, HttpRequestLineClosesWithoutReply) {
+  StartServer();
+  for (const char* request :
+       {"GET / HTTP/1.1\r\nHost: 127.0.0.1:6737\r\n\r\n", "POST /x HTTP/1.1\r\n",
+        "post\r\n", "Host: example.com\r\n", "HEAD /index.html HTTP/1.0\r\n"}) {
+    auto client = Connect();
+    ASSERT_TRUE(client->Send(request));
+    EXPECT_TRUE(client->WaitClosed()) << request;
+  }
+  EXPECT_EQ(handler_.executed(), 0u);
+  EXPECT_TRUE(WaitFor([&] { return server_->Stats().protocol_errors == 5; }));
+}
+
+TEST_F(ServerTest, HttpLookalikesThatAreRequestsStillRun) {
+  StartServer();
+  auto client = Connect();
+  // A GET of a key, a SET whose value is "HTTP/1.1", a lower-case "get".
+  ASSERT_TRUE(client->Send("ECHO a\r\nGET mykey\r\nARGC / HTTP/1.1\r\nget / HTTP/1.1\r\n"));
+  EXPECT_EQ(client->ReadLine(), "a");
+  EXPECT_EQ(client->ReadLine(), "(error) ERR unknown command");
+  EXPECT_EQ(client->ReadLine(), "3");
+  EXPECT_EQ(client->ReadLine(), "(error) ERR unknown command");
+  // After a request, an HTTP line is still caught.
+  ASSERT_TRUE(client->Send("Host: x\r\nECHO b\r\n"));
+  EXPECT_TRUE(client->WaitClosed());
+}
+
+TEST_F(ServerTest, BeforeAuthOnlySmallRequestsAreAccepted) {
+  handler_.SetAuthRequired(true);
+  StartServer();
+  const std::string twenty_kb(20000, 'v');
+  // RESP: more than 10 elements, or a bulk over 16 KiB: error, then close.
+  {
+    auto client = Connect();
+    std::string request = "*11\r\n";
+    for (int i = 0; i < 11; ++i) request += "$1\r\na\r\n";
+    ASSERT_TRUE(client->Send(request));
+    EXPECT_EQ(client->ReadLine(), "-ERR Protocol error: invalid multibulk length");
+    EXPECT_TRUE(client->WaitClosed());
+  }
+  {
+    auto client = Connect();
+    ASSERT_TRUE(client->Send("*2\r\n$4\r\nECHO\r\n$20000\r\n"));
+    EXPECT_EQ(client->ReadLine(), "-ERR Protocol error: invalid bulk length");
+    EXPECT_TRUE(client->WaitClosed());
+  }
+  // Text: a line over 16 KiB.
+  {
+    auto client = Connect();
+    ASSERT_TRUE(client->Send("ECHO " + twenty_kb + "\r\n"));
+    std::optional<std::string> line = client->ReadLine();
+    ASSERT_TRUE(line.has_value());
+    EXPECT_EQ(line->rfind("(error) ERR line too long", 0), 0u) << *line;
+    EXPECT_TRUE(client->WaitClosed());
+  }
+  EXPECT_EQ(handler_.executed(), 0u);
+  // Small requests pass (the handler answers NOAUTH in real life); after AUTH the
+  // normal limits apply, even to a request already partly received.
+  {
+    auto client = Connect();
+    std::string request = "*10\r\n$4\r\nARGC\r\n";
+    for (int i = 0; i < 9; ++i) request += "$1\r\na\r\n";
+    ASSERT_TRUE(client->Send(request + "*1\r\n$4\r\nAUTH\r\n*2\r\n$4\r\nECHO\r\n$20000\r\n"));
+    EXPECT_EQ(client->ReadLine(), ":10");
+    EXPECT_EQ(client->ReadLine(), "+OK");
+    ASSERT_TRUE(client->Send(twenty_kb + "\r\n"));
+    EXPECT_EQ(client->ReadLine(), "$20000");
+    EXPECT_EQ(client->ReadLine(), twenty_kb);
+    request = "*11\r\n$4\r\nARGC\r\n";
+    for (int i = 0; i < 10; ++i) request += "$1\r\na\r\n";
+    ASSERT_TRUE(client->Send(request));
+    EXPECT_EQ(client->ReadLine(), ":11");
+  }
+  {
+    auto client = Connect();
+    ASSERT_TRUE(client->Send("AUTH\r\nECHO " + twenty_kb + "\r\n"));
+    EXPECT_EQ(client->ReadLine(), "OK");
+    EXPECT_EQ(client->ReadLine(), twenty_kb);
+  }
+}
+
+TEST_F(ServerTest, WithoutAPasswordTheNormalLimitsApplyFromTheStart) {
+  StartServer();
+  auto client = Connect();
+  const std::string twenty_kb(20000, 'v');
+  ASSERT_TRUE(client->Send("*2\r\n$4\r\nECHO\r\n$20000\r\n" + twenty_kb + "\r\n"));
+  EXPECT_EQ(client->ReadLine(), "$20000");
+  EXPECT_EQ(client->ReadLine(), twenty_kb);
+}
+
+// The first IPv4 address of an interface that is up and not loopback, in network
+// byte order; nullopt if the machine has none.
+std::optional<in_addr_t> NonLoopbackAddress() {
+  ifaddrs* list = nullptr;
+  if (::getifaddrs(&list) != 0) return std::nullopt;
+  std::optional<in_addr_t> found;
+  for (ifaddrs* i = list; i != nullptr && !found; i = i->ifa_next) {
+    if (i->ifa_addr == nullptr || i->ifa_addr->sa_family != AF_INET) continue;
+    const in_addr_t address = reinterpret_cast<const sockaddr_in*>(i->ifa_addr)->sin_addr.s_addr;
+    if ((ntohl(address) >> 24) != 127) found = address;
+  }
+  ::freeifaddrs(list);
+  return found;
+}
+
+TEST_F(ServerTest, ProtectedModeRefusesNonLoopbackPeersWithoutAPassword) {
+  std::optional<in_addr_t> external = NonLoopbackAddress();
+  if (!external) GTEST_SKIP() << "no non-loopback IPv4 interface";
+  ServerOptions options;
+  options.host = "0.0.0.0";
+  options.port = 0;
+  Server server(options, &handler_);
+  ASSERT_TRUE(server.Start().ok());
+
+  TestClient denied(server.port(), 0, *external);  // our peer address is that interface's
+  ASSERT_TRUE(denied.connected());
+  std::optional<std::string> line = denied.ReadLine();
+  ASSERT_TRUE(line.has_value());
+  EXPECT_EQ(line->rfind("-DENIED Memento is running in protected mode", 0), 0u) << *line;
+  EXPECT_TRUE(denied.WaitClosed());
+  EXPECT_EQ(server.Stats().rejected_connections, 1u);
+
+  TestClient local(server.port());  // loopback peers are always welcome
+  ASSERT_TRUE(local.Send("ECHO local\r\n"));
+  EXPECT_EQ(local.ReadLine(), "local");
+
+  handler_.SetAuthRequired(true);  // with a password, anyone may try to AUTH
+  TestClient remote(server.port(), 0, *external);
+  ASSERT_TRUE(remote.Send("AUTH\r\nECHO remote\r\n"));
+  EXPECT_EQ(remote.ReadLine(), "OK");
+  EXPECT_EQ(remote.ReadLine(), "remote");
+}
+
+TEST_F(ServerTest, ProtectedModeOffAcceptsNonLoopbackPeers) {
+  std::optional<in_addr_t> external = NonLoopbackAddress();
+  if (!external) GTEST_SKIP() << "no non-loopback IPv4 interface";
+  ServerOptions options;
+  options.host = "0.0.0.0";
+  options.port = 0;
+  options.protected_mode = false;
+  Server server(options, &handler_);
+  ASSERT_TRUE(server.Start().ok());
+  TestClient remote(server.port(), 0, *external);
+  ASSERT_TRUE(remote.Send("ECHO remote\r\n"));
+  EXPECT_EQ(remote.ReadLine(), "remote");
 }
 
 }  // namespace
