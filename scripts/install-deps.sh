@@ -9,6 +9,8 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   # Client tests (tests/clients/) and the comparison benchmark (bench/compare.sh).
   redis-server redis-tools python3 python3-redis tmux
+  # Fault injection for tests/e2e/durability_test.cc (libfiu's POSIX preload).
+  fiu-utils
 )
 # Node.js for the ioredis client test. A machine may already have a node from another
 # source (NodeSource's nodejs bundles npm and conflicts with Debian's npm package), so
