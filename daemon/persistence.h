@@ -55,7 +55,7 @@ struct PersistenceOptions {
 struct RecoveryStats {
   uint64_t snapshot_lsn = 0;
   uint64_t snapshot_keys = 0;
-  uint64_t snapshot_expired = 0;  // expired entries not loaded
+  uint64_t snapshot_expired = 0;  // entries that had expired by the restart, dropped
   uint64_t wal_records = 0;       // records replayed after the snapshot
   uint64_t last_lsn = 0;
   int64_t micros = 0;

@@ -11,6 +11,9 @@ packages=(
   redis-server redis-tools python3 python3-redis tmux
   # Fault injection for tests/e2e/durability_test.cc (libfiu's POSIX preload).
   fiu-utils
+  # The fuzzers (fuzz/README.md): libFuzzer and the sanitizer runtimes for clang 14,
+  # and llvm-symbolizer for readable crash reports.
+  libclang-rt-14-dev llvm-14
 )
 # Node.js for the ioredis client test. A machine may already have a node from another
 # source (NodeSource's nodejs bundles npm and conflicts with Debian's npm package), so

@@ -55,4 +55,10 @@ if [[ "${MEMENTO_SKIP_FUZZ:-0}" != 1 ]]; then
     -DMEMENTO_BUILD_TESTS=OFF >/dev/null
   ./fuzz/run_smoke.sh -t "${MEMENTO_FUZZ_SECONDS:-30}" -j "${jobs}" build-fuzz
 fi
+if [[ "${MEMENTO_SKIP_FUZZ:-0}" != 1 ]]; then
+  # Every libFuzzer target (clang, ASan+UBSan), 20 s each from its corpus and
+  # regression inputs; any crash, leak or hang fails the run (fuzz/README.md).
+  echo "== fuzz: build and smoke-run every target in build-fuzz"
+  fuzz/run_smoke.sh -t 20 -j "${jobs}" build-fuzz
+fi
 echo "== all test suites passed"

@@ -14,6 +14,10 @@
 
 namespace memento::wal {
 
+// No log gets near this many records (2^62: a million a second for 146,000 years);
+// a header claiming more is damage.
+constexpr uint64_t kMaxPlausibleLsn = uint64_t{1} << 62;
+
 using internal::MutexLock;
 
 namespace {
@@ -198,6 +202,16 @@ Status Wal::Recovery::ReadSegment(size_t i, bool* stop) {
     return Damage(i, 0,
                   Status::Corruption(s.path + " at offset 0: the header says segment " +
                                      Str(s.header.number)),
+                  false, &reader);
+  }
+  if (s.header.first_lsn == 0 || s.header.first_lsn > kMaxPlausibleLsn) {
+    // LSNs start at 1 and never come near 2^64; a checksum-valid header saying
+    // otherwise would make the LSN arithmetic wrap around
+    // (fuzz/regressions/wal_recovery/first-lsn-zero-wraps-last-lsn).
+    return Damage(i, 0,
+                  Status::Corruption(s.path + " at offset 0: the header says the segment "
+                                     "starts at LSN " + Str(s.header.first_lsn) +
+                                     ", which is impossible (LSNs run from 1 to 2^62)"),
                   false, &reader);
   }
   if (!started_ && s.header.first_lsn > after_lsn_ + 1) {
