@@ -612,3 +612,19 @@ TEST_F(ConfigTest, UsageListsEveryFlagWithDefaultAndKey) {
 
 }  // namespace
 }  // namespace memento::daemon
+
+namespace memento::daemon {
+namespace {
+
+TEST(ConfigBytesTest, ControlAndNonAsciiBytesAreRefusedWithTheirPlace) {
+  Result<Config> nul = ParseConfigToml(std::string("[server]\nport = 1\x00", 18), "m.toml", Config());
+  ASSERT_FALSE(nul.ok());
+  EXPECT_EQ(nul.status().message(), "m.toml:2:9: byte 0x00 is not allowed: a config file is plain ASCII text");
+  Result<Config> utf8 = ParseConfigToml("\xcc\xaa", "m.toml", Config());
+  ASSERT_FALSE(utf8.ok());
+  EXPECT_EQ(utf8.status().message(), "m.toml:1:1: byte 0xcc is not allowed: a config file is plain ASCII text");
+  EXPECT_TRUE(ParseConfigToml("[server]\r\n\tport = 1 # tab and CRLF are fine\r\n", "m.toml", Config()).ok());
+}
+
+}  // namespace
+}  // namespace memento::daemon

@@ -21,10 +21,10 @@ namespace {
 // or 63 (U+00A1-U+0499, U+2C5E-U+3057 but U+3000, U+FB26-U+FEFE): a two-byte file
 // "\xcc\xaa" or "port = 1 \xc2\xa7" is enough. Upstream: marzer/tomlplusplus#190,
 // #295 (fixed by PR #305). The input is kept as
-// fuzz/regressions/config/UNFIXED-tomlpp-unreachable-whitespace. Until config.cc
+// fuzz/regressions/config/tomlpp-unreachable-whitespace. Until config.cc
 // guards against it, inputs holding such a code point are skipped, or the fuzzer
 // would find nothing else. Set to false once fixed (and drop the UNFIXED- prefix).
-constexpr bool kSkipKnownTomlppBug = true;
+constexpr bool kSkipKnownTomlppBug = false;  // fixed: config.cc refuses those bytes
 
 bool HitsTomlppBug(std::string_view text) {
   for (size_t i = 0; i < text.size(); ++i) {

@@ -102,25 +102,30 @@ run_one() {
 }
 
 echo "== running ${#targets[@]} targets for ${seconds}s each, ${jobs} at a time"
-running=0
+pids=()
 for t in "${targets[@]}"; do
   if [[ ! -x "${build_dir}/bin/${t}_fuzzer" ]]; then
     echo "FAIL  ${t}: no ${build_dir}/bin/${t}_fuzzer" >"${work}/${t}.result"
     continue
   fi
-  run_one "${t}" &
-  running=$((running + 1))
-  if ((running >= jobs)); then
+  # At most ${jobs} at once: wait for one to end before starting another.
+  while (($(jobs -rp | wc -l) >= jobs)); do
     wait -n || true
-    running=$((running - 1))
-  fi
+  done
+  run_one "${t}" &
+  pids+=($!)
 done
-wait || true
+for pid in "${pids[@]}"; do
+  wait "${pid}" || true
+done
 
 failed=0
 for t in "${targets[@]}"; do
+  if [[ ! -f "${work}/${t}.result" ]]; then
+    echo "FAIL  ${t}: the run ended without a result (killed?)" >"${work}/${t}.result"
+  fi
   cat "${work}/${t}.result"
-  grep -q '^FAIL' "${work}/${t}.result" && failed=$((failed + 1))
+  if grep -q '^FAIL' "${work}/${t}.result"; then failed=$((failed + 1)); fi
 done
 if ((failed > 0)); then
   echo "== fuzz smoke: ${failed} of ${#targets[@]} targets FAILED"
