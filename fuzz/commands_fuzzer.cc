@@ -102,16 +102,19 @@ bool ReadRespValue(std::string_view* in, int depth = 0) {
   const std::string_view line = in->substr(1, eol - 1);
   in->remove_prefix(eol + 2);
   if (line.find_first_of("\r\n") != std::string_view::npos) return false;
+  // A decimal int64 (INT64_MIN included).
   auto number = [&](int64_t* n) {
     if (line.empty()) return false;
-    size_t i = line[0] == '-' ? 1 : 0;
+    const bool negative = line[0] == '-';
+    size_t i = negative ? 1 : 0;
     if (i == line.size()) return false;
-    int64_t v = 0;
+    uint64_t v = 0;
     for (; i < line.size(); ++i) {
-      if (line[i] < '0' || line[i] > '9' || v > (INT64_MAX - 9) / 10) return false;
-      v = v * 10 + (line[i] - '0');
+      if (line[i] < '0' || line[i] > '9' || v > (UINT64_MAX - 9) / 10) return false;
+      v = v * 10 + static_cast<uint64_t>(line[i] - '0');
     }
-    *n = line[0] == '-' ? -v : v;
+    if (v > (negative ? uint64_t{1} << 63 : uint64_t{INT64_MAX})) return false;
+    *n = negative ? static_cast<int64_t>(0 - v) : static_cast<int64_t>(v);
     return true;
   };
   int64_t n = 0;
