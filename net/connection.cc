@@ -81,7 +81,8 @@ proto::RespLimits RespLimitsFor(const ServerOptions& options, bool preauth) {
 
 Connection::Connection(AcceptedSocket socket, uint64_t id, int epoll_fd,
                        const ServerOptions& options, CommandHandler* handler,
-                       LoopCounters* counters, int64_t now_us)
+                       LoopCounters* counters, int64_t now_us,
+                       std::shared_ptr<ReplyMailbox> mailbox)
     : fd_(std::move(socket.fd)),
       epoll_fd_(epoll_fd),
       options_(options),
@@ -94,6 +95,7 @@ Connection::Connection(AcceptedSocket socket, uint64_t id, int epoll_fd,
   session_.id = id;
   session_.peer = std::move(socket.peer);
   session_.connected_ms = NowMillis();
+  session_.mailbox = std::move(mailbox);
   LoopCounters::Add(counters_->connected_clients, 1);
 }
 
@@ -154,7 +156,9 @@ void Connection::BeginDrain() {
     case State::kClosing:
       state_ = State::kClosing;
       linger_ = false;  // the server is going away; no time to wait for the peer
-      if (pending_output() == 0) {
+      // A forwarded request's reply is still due: wait for it (the loop's drain
+      // deadline bounds the wait).
+      if (pending_output() == 0 && !waiting_deferred_) {
         Close(/*graceful=*/true);
         return;
       }
@@ -247,8 +251,13 @@ void Connection::Process() {
   if (awaiting_commit_) return;  // OnCommitted() resumes
   for (;;) {
     const size_t mark = out_.size();
+    const bool was_waiting = waiting_deferred_;
     bool stalled_on_output = state_ == State::kOpen && ExecuteBuffered();
-    if (out_.size() != mark && handler_->HasUncommitted()) {
+    // A request that deferred wrote no bytes yet, but its reply (which may
+    // acknowledge a write made in this round, e.g. the local part of a multi-node
+    // DEL) must wait for the commit like the others.
+    const bool deferred_now = waiting_deferred_ && !was_waiting;
+    if ((out_.size() != mark || deferred_now) && handler_->HasUncommitted()) {
       // Hold this round's replies until the loop's CommitRound() (see
       // CommandHandler::HasUncommitted). Nothing after `mark` is sent until then.
       awaiting_commit_ = true;
@@ -260,7 +269,7 @@ void Connection::Process() {
       return;
     }
     if (!Flush()) return;
-    if (state_ == State::kClosing && pending_output() == 0) {
+    if (state_ == State::kClosing && pending_output() == 0 && !waiting_deferred_) {
       FinishClosing();
       return;
     }
@@ -281,6 +290,23 @@ void Connection::OnCommitted(const Status& status) {
     for (char ch : status.message()) message.push_back(ch == '\r' || ch == '\n' ? ' ' : ch);
     reply_->Error(message);
     if (state_ == State::kOpen) StartClosing(/*linger=*/true);
+  }
+  Process();
+}
+
+void Connection::OnDeferredReply(std::string bytes) {
+  if (state_ == State::kClosed || !waiting_deferred_) return;
+  waiting_deferred_ = false;
+  if (state_ == State::kLingering) return;  // the peer is gone (or we are)
+  out_ += bytes;
+  if (output_over_limit()) {
+    log::Warning("client %s: %zu bytes of unsent replies, over the output buffer limit "
+                 "(%zu); closing it",
+                 session_.peer.c_str(), pending_output(), options_.max_output_buffer);
+    LoopCounters::Add(counters_->output_limit_disconnections, 1);
+    output_overflow_ = true;
+    in_start_ = in_end_ = 0;
+    StartClosing(/*linger=*/false);
   }
   Process();
 }
@@ -307,7 +333,7 @@ void Connection::CloseIdle() {
 bool Connection::ExecuteBuffered() {
   uint64_t executed = 0;
   bool stalled = false;
-  while (state_ == State::kOpen) {
+  while (state_ == State::kOpen && !waiting_deferred_) {
     if (output_paused()) {
       stalled = true;
       break;
@@ -360,6 +386,11 @@ bool Connection::ExecuteBuffered() {
     }
     handler_->Execute(session_, argv_, *reply_);
     ++executed;
+    if (session_.deferred) {
+      // The reply comes later (OnDeferredReply); later requests wait for it.
+      session_.deferred = false;
+      waiting_deferred_ = true;
+    }
     if (output_over_limit()) {
       // One reply (a large value, KEYS) went past the hard limit: back-pressure
       // cannot help, the memory is already taken. Process() closes the connection
@@ -421,7 +452,9 @@ void Connection::UpdateInterest() {
   uint32_t want = 0;
   switch (state_) {
     case State::kOpen:
-      if (!peer_eof_ && !output_paused()) want |= EPOLLIN;
+      // Not while a deferred reply is due: the input stays bounded by what is
+      // already buffered, and EOF (level-triggered) does not spin the loop.
+      if (!peer_eof_ && !output_paused() && !waiting_deferred_) want |= EPOLLIN;
       if (pending_output() > 0) want |= EPOLLOUT;
       break;
     case State::kClosing:

@@ -57,8 +57,10 @@ class Connection {
   // must stay open while it is not kClosed. The connection counts itself in
   // counters->connected_clients until it closes. `now_us` (MonotonicMicros()) starts
   // its idle clock.
+  // `mailbox` receives this connection's deferred replies (DeferReply()).
   Connection(AcceptedSocket socket, uint64_t id, int epoll_fd, const ServerOptions& options,
-             CommandHandler* handler, LoopCounters* counters, int64_t now_us);
+             CommandHandler* handler, LoopCounters* counters, int64_t now_us,
+             std::shared_ptr<ReplyMailbox> mailbox);
   ~Connection();  // closes the socket if still open
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -87,6 +89,10 @@ class Connection {
   // The loop's CommitRound() finished: sends the round's replies (ok) or replaces
   // them with one error and closes (not ok).
   void OnCommitted(const Status& status);
+
+  // The reply of the request that deferred (DeferReply()) arrived: queue it and go
+  // on with the requests after it.
+  void OnDeferredReply(std::string bytes);
 
   uint64_t id() const { return session_.id; }
   State state() const { return state_; }
@@ -137,6 +143,9 @@ class Connection {
   bool peer_eof_ = false;  // the peer shut down its sending side
   bool dialect_chosen_ = false;
   bool awaiting_commit_ = false;  // replies from out_[commit_mark_..] wait for CommitRound()
+  // A request's reply was deferred (DeferReply()): nothing more is executed or read
+  // until OnDeferredReply().
+  bool waiting_deferred_ = false;
   size_t commit_mark_ = 0;
   // A reply took the output past max_output_buffer: no more execution, and the
   // connection is closed (output discarded) as soon as the round's commit allows.

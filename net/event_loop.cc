@@ -31,13 +31,17 @@ EventLoop::EventLoop(int index, const ServerOptions& options, CommandHandler* ha
                      LoopCounters* counters)
     : index_(index), options_(options), handler_(handler), counters_(counters) {}
 
-EventLoop::~EventLoop() { assert(!thread_.joinable()); }
+EventLoop::~EventLoop() {
+  assert(!thread_.joinable());
+  if (mailbox_ != nullptr) mailbox_->Close();  // before wake_fd_ closes
+}
 
 Status EventLoop::Init() {
   epoll_fd_.Reset(::epoll_create1(EPOLL_CLOEXEC));
   if (!epoll_fd_.valid()) return Status::FromErrno("epoll_create1", errno);
   wake_fd_.Reset(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
   if (!wake_fd_.valid()) return Status::FromErrno("eventfd", errno);
+  mailbox_ = std::make_shared<ReplyMailbox>(wake_fd_.get());
   epoll_event event{};
   event.events = EPOLLIN;
   event.data.u64 = kWakeId;
@@ -128,7 +132,9 @@ void EventLoop::Run() {
     }
     if (draining_ && (connections_.empty() || now_us >= drain_deadline_us_)) break;
   }
-  // Whatever is left did not drain in time (or the loop failed): close it.
+  // Whatever is left did not drain in time (or the loop failed): close it. Replies
+  // completed from now on have nowhere to go.
+  mailbox_->Close();
   connections_.clear();
   std::lock_guard<std::mutex> lock(mu_);
   pending_.clear();
@@ -170,13 +176,22 @@ void EventLoop::OnWakeup() {
     if (draining_ || stop) break;  // the queued sockets close with `adopted`
     auto connection =
         std::make_unique<Connection>(std::move(handoff.socket), handoff.id, epoll_fd_.get(),
-                                     options_, handler_, counters_, MonotonicMicros());
+                                     options_, handler_, counters_, MonotonicMicros(), mailbox_);
     Status status = connection->Register();
     if (!status.ok()) {
       log::Warning("event loop %d: %s; dropping the connection", index_, status.ToString().c_str());
       continue;
     }
     connections_.emplace(handoff.id, std::move(connection));
+  }
+  for (auto& [id, bytes] : mailbox_->Take()) {
+    auto it = connections_.find(id);
+    if (it == connections_.end()) continue;  // closed meanwhile: the reply is dropped
+    Connection* connection = it->second.get();
+    const Connection::State before = connection->state();
+    connection->OnDeferredReply(std::move(bytes));
+    if (connection->awaiting_commit()) awaiting_commit_.push_back(id);
+    AfterEvents(connection, before);
   }
   if (stop && !draining_) {
     draining_ = true;

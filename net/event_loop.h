@@ -60,7 +60,8 @@ class EventLoop {
   };
 
   void Run();
-  // Drains the eventfd, adopts queued sockets and notices a stop request.
+  // Drains the eventfd, adopts queued sockets, hands completed deferred replies to
+  // their connections and notices a stop request.
   void OnWakeup();
   // Bookkeeping after a connection handled events: forget it once closed, start
   // its linger timer once it lingers.
@@ -80,6 +81,8 @@ class EventLoop {
   LoopCounters* const counters_;
   UniqueFd epoll_fd_;
   UniqueFd wake_fd_;
+  // Deferred replies completed on other threads; closed when the loop exits.
+  std::shared_ptr<ReplyMailbox> mailbox_;
   std::thread thread_;
 
   std::mutex mu_;

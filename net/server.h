@@ -13,9 +13,12 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "common/status.h"
 #include "net/proto/reply_builder.h"
@@ -27,6 +30,26 @@ namespace memento::net {
 enum class Dialect : uint8_t {
   kText = 0,  // Memento's line protocol
   kResp = 1,  // RESP2 (first byte '*')
+};
+
+class ReplyMailbox;
+
+// A reply the CommandHandler finishes after Execute() returned, from any thread: the
+// reply of a request forwarded to another cluster node. Obtained with DeferReply().
+// Copyable handle; Complete() the reply once (later calls do nothing).
+class DeferredReply {
+ public:
+  DeferredReply() = default;
+  // Sends `bytes`, already encoded in the session's dialect, as the reply of the
+  // request that deferred; the connection then goes on with its next request. Any
+  // thread. If the connection or its loop is gone, the bytes are dropped.
+  void Complete(std::string bytes);
+  bool valid() const { return mailbox_ != nullptr; }
+
+ private:
+  friend DeferredReply DeferReply(struct Session& session);
+  std::shared_ptr<ReplyMailbox> mailbox_;
+  uint64_t connection_id_ = 0;
 };
 
 // What the command layer sees of a connection. Owned by the connection; lives as
@@ -43,6 +66,41 @@ struct Session {
   // Set by the handler (QUIT/EXIT): the connection closes once the replies
   // queued so far are written; later requests in the same read are ignored.
   bool close_after_reply = false;
+
+  // Set by DeferReply(): the request being executed is answered later. Read and
+  // cleared by the connection after Execute() returns.
+  bool deferred = false;
+  // Where deferred replies of this connection are posted (set by the connection;
+  // null outside a server, e.g. in unit tests of the command layer).
+  std::shared_ptr<ReplyMailbox> mailbox;
+};
+
+// Called by a CommandHandler inside Execute() instead of describing a reply: the
+// request's reply will come through the returned handle's Complete(). Until then
+// the connection executes none of its later requests (replies stay in request
+// order) and reads no more input; other connections are served as usual. If the
+// round executed writes, the deferred reply, like every reply of the round, is sent
+// only after the round's CommitRound().
+// REQUIRES: session.mailbox is set (a connection of a running Server).
+DeferredReply DeferReply(Session& session);
+
+// A loop's inbox of completed deferred replies: any thread posts, the loop thread
+// takes them after an eventfd wakeup. Internal to net/ (declared here because the
+// handle above points to it).
+class ReplyMailbox {
+ public:
+  explicit ReplyMailbox(int wake_fd) : wake_fd_(wake_fd) {}
+  // Queues `bytes` for connection `id` and wakes the loop; dropped once Close()d.
+  void Post(uint64_t id, std::string bytes);
+  std::vector<std::pair<uint64_t, std::string>> Take();
+  // The loop is going away: later posts are dropped (the wakeup fd may be closed).
+  void Close();
+
+ private:
+  std::mutex mu_;
+  const int wake_fd_;
+  bool closed_ = false;                                       // guarded by mu_
+  std::vector<std::pair<uint64_t, std::string>> completed_;  // guarded by mu_
 };
 
 class CommandHandler {

@@ -43,6 +43,9 @@ int64_t NowMs() { return MonotonicMicros() / 1000; }
 // Thread-safe: called from every loop at once.
 class StubHandler : public CommandHandler {
  public:
+  ~StubHandler() override {
+    for (std::thread& t : completers_) t.join();
+  }
   void Execute(Session& session, std::span<const std::string_view> argv,
                proto::ReplyBuilder& reply) override {
     executed_.fetch_add(1, std::memory_order_relaxed);
@@ -69,6 +72,18 @@ class StubHandler : public CommandHandler {
       reply.Ok();
     } else if (command == "ARGC") {
       reply.Integer(static_cast<int64_t>(argv.size()));
+    } else if ((command == "LATER" || command == "WLATER") && argv.size() == 3) {
+      // LATER x ms: the reply "x" comes from another thread after ms milliseconds
+      // (a request forwarded to another node). WLATER also "writes" first.
+      if (command == "WLATER") t_uncommitted = true;
+      DeferredReply deferred = DeferReply(session);
+      const int delay_ms = std::atoi(std::string(argv[2]).c_str());
+      std::string bytes = std::string(argv[1]) + "\r\n";
+      std::lock_guard<std::mutex> lock(mu_);
+      completers_.emplace_back([deferred, delay_ms, bytes]() mutable {
+        std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
+        deferred.Complete(std::move(bytes));
+      });
     } else if (command == "WRITE" && argv.size() == 2) {
       // A "write": its reply must wait for CommitRound().
       t_uncommitted = true;
@@ -115,6 +130,7 @@ class StubHandler : public CommandHandler {
   std::atomic<bool> auth_required_{false};
   std::mutex mu_;
   std::set<std::thread::id> threads_;
+  std::vector<std::thread> completers_;  // guarded by mu_
   static thread_local bool t_uncommitted;
   std::atomic<uint64_t> commits_{0};
   std::mutex gate_mu_;
@@ -610,6 +626,58 @@ TEST_F(ServerTest, PipelinedWritesShareOneCommit) {
   handler_.SetGate(true);
   for (int i = 0; i < 100; ++i) ASSERT_EQ(client->ReadLine(), std::to_string(i));
   EXPECT_LT(handler_.commits(), 10u);
+}
+
+TEST_F(ServerTest, DeferredRepliesKeepRequestOrder) {
+  StartServer();
+  auto client = Connect();
+  ASSERT_TRUE(client->Send("ECHO a\r\nLATER b 100\r\nECHO c\r\nLATER d 0\r\nECHO e\r\n"));
+  for (const char* want : {"a", "b", "c", "d", "e"}) EXPECT_EQ(client->ReadLine(), want);
+}
+
+TEST_F(ServerTest, ADeferredReplyDoesNotHoldOtherConnections) {
+  ServerOptions options;
+  options.threads = 1;  // both clients on the same loop
+  StartServer(options);
+  auto waiting = Connect();
+  auto other = Connect();
+  ASSERT_TRUE(waiting->Send("LATER slow 1500\r\n"));
+  const int64_t start = NowMs();
+  ASSERT_TRUE(other->Send("ECHO quick\r\n"));
+  EXPECT_EQ(other->ReadLine(), "quick");
+  EXPECT_LT(NowMs() - start, 1000);
+  EXPECT_EQ(waiting->ReadLine(/*timeout_ms=*/5000), "slow");
+}
+
+TEST_F(ServerTest, ADeferredReplyAfterAWriteWaitsForTheCommit) {
+  StartServer();
+  auto client = Connect();
+  handler_.SetGate(false);
+  ASSERT_TRUE(client->Send("WLATER w 0\r\n"));
+  EXPECT_FALSE(client->ReadLine(/*timeout_ms=*/300).has_value());  // not durable yet
+  handler_.SetGate(true);
+  EXPECT_EQ(client->ReadLine(), "w");
+}
+
+TEST_F(ServerTest, AClientGoneBeforeItsDeferredReplyIsForgotten) {
+  StartServer();
+  {
+    auto client = Connect();
+    ASSERT_TRUE(client->Send("LATER lost 200\r\nECHO never\r\n"));
+  }  // closed at once
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  auto client = Connect();
+  ASSERT_TRUE(client->Send("ECHO alive\r\n"));
+  EXPECT_EQ(client->ReadLine(), "alive");
+}
+
+TEST_F(ServerTest, HalfClosedClientStillGetsItsDeferredReply) {
+  StartServer();
+  auto client = Connect();
+  ASSERT_TRUE(client->Send("LATER x 200\r\nECHO y\r\n"));
+  client->ShutdownWrite();
+  EXPECT_EQ(client->ReadLine(), "x");
+  EXPECT_EQ(client->ReadLine(), "y");
 }
 
 TEST_F(ServerTest, FailedCommitDiscardsTheRoundsRepliesAndCloses) {

@@ -1,0 +1,55 @@
+// Deferred replies: DeferReply(), DeferredReply::Complete() and the loop's mailbox.
+//
+// A forwarded request's reply is produced on another thread (the cluster bus). It is
+// posted to the mailbox of the connection's loop, which wakes through the same
+// eventfd as the acceptor's hand-offs and gives each reply to its connection by id:
+// ids are never reused, so a reply for a connection that closed meanwhile finds
+// nothing and is dropped.
+#include <unistd.h>
+
+#include <cassert>
+#include <cstdint>
+
+#include "net/server.h"
+
+namespace memento::net {
+
+DeferredReply DeferReply(Session& session) {
+  assert(session.mailbox != nullptr && !session.deferred);
+  session.deferred = true;
+  DeferredReply handle;
+  handle.mailbox_ = session.mailbox;
+  handle.connection_id_ = session.id;
+  return handle;
+}
+
+void DeferredReply::Complete(std::string bytes) {
+  if (mailbox_ == nullptr) return;
+  mailbox_->Post(connection_id_, std::move(bytes));
+  mailbox_.reset();  // once
+}
+
+void ReplyMailbox::Post(uint64_t id, std::string bytes) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (closed_) return;
+  completed_.emplace_back(id, std::move(bytes));
+  uint64_t one = 1;
+  // Under the lock: Close() cannot close the fd in between. Cannot fail short of a
+  // counter overflow.
+  (void)!::write(wake_fd_, &one, sizeof(one));
+}
+
+std::vector<std::pair<uint64_t, std::string>> ReplyMailbox::Take() {
+  std::vector<std::pair<uint64_t, std::string>> taken;
+  std::lock_guard<std::mutex> lock(mu_);
+  taken.swap(completed_);
+  return taken;
+}
+
+void ReplyMailbox::Close() {
+  std::lock_guard<std::mutex> lock(mu_);
+  closed_ = true;
+  completed_.clear();
+}
+
+}  // namespace memento::net
