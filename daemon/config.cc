@@ -58,6 +58,7 @@ constexpr IntRange kBulkRange{1024, int64_t{1} << 32, "a bulk length"};
 constexpr IntRange kMultibulkRange{1, INT32_MAX, "an element count"};
 constexpr IntRange kQueryBufferRange{1024, int64_t{1} << 40, "a buffer size"};
 constexpr IntRange kOutputBufferRange{0, int64_t{1} << 40, "a buffer size"};
+constexpr IntRange kClusterTimeoutRange{10, 600000, "a time-out in milliseconds"};
 
 // A value that already has the setting's Kind (and, for integers, is in range).
 struct Value {
@@ -160,8 +161,8 @@ struct Setting {
 };
 
 // Every key the file may hold and every flag but -h/-v, in help-text order.
-// Adding a key is one row here. A key that is not a scalar (the coming array of
-// tables cluster.nodes) needs a new Kind and its case in TomlChecker::CheckValue().
+// Adding a key is one row here. The one key that is not a scalar, the array of
+// tables cluster.nodes, is checked by TomlChecker::CheckClusterNodes() instead.
 constexpr Setting kSettings[] = {
     {"", "-f", "--config", "FILE", Kind::kString, nullptr, StoreString<&Config::config_file>,
      ShowString<&Config::config_file>, "TOML configuration file"},
@@ -223,7 +224,13 @@ constexpr Setting kSettings[] = {
      ShowBool<&Config::cluster>, "run as a cluster node"},
     {"cluster.name", "-i", "", "NAME", Kind::kString, nullptr, StoreString<&Config::node_name>,
      ShowString<&Config::node_name>, "this node's name in the cluster"},
+    {"cluster.request_timeout_ms", "", "", "MS", Kind::kInteger, &kClusterTimeoutRange,
+     StoreInt<&Config::cluster_timeout_ms>, ShowInt<&Config::cluster_timeout_ms>,
+     "a request forwarded to another node fails (CLUSTERDOWN) after this long"},
 };
+
+// The [[cluster.nodes]] key, checked apart from kSettings (an array of tables).
+constexpr std::string_view kClusterNodesKey = "cluster.nodes";
 
 const Setting* FindFlag(std::string_view flag) {
   for (const Setting& s : kSettings) {
@@ -338,6 +345,10 @@ class TomlChecker {
   void CheckTable(std::string_view table_name, const toml::table& table) {
     for (auto&& [name, node] : table) {
       std::string key = std::string(table_name) + "." + std::string(name.str());
+      if (key == kClusterNodesKey) {
+        CheckClusterNodes(node);
+        continue;
+      }
       const Setting* setting = FindKey(key);
       if (setting == nullptr) {
         Report(name.source(), "unknown key '" + key + "'");
@@ -386,6 +397,106 @@ class TomlChecker {
     }
     std::string why = setting.store(value, config_);
     if (!why.empty()) ReportValue(node, setting.key, why);
+  }
+
+  // [[cluster.nodes]]: name, host, port, optional bus_port and slots per node.
+  void CheckClusterNodes(const toml::node& node) {
+    const toml::array* array = node.as_array();
+    if (array == nullptr || !array->is_array_of_tables()) {
+      ReportValue(node, kClusterNodesKey,
+                  std::string("expected an array of tables ([[cluster.nodes]]), got ") +
+                      TypeName(node.type()));
+      return;
+    }
+    config_->cluster_nodes.clear();
+    size_t index = 0;
+    for (const toml::node& element : *array) {
+      const std::string where = "cluster.nodes[" + std::to_string(index++) + "]";
+      ClusterNodeConfig parsed;
+      bool ok = true;
+      bool has_name = false, has_host = false, has_port = false;
+      for (auto&& [name, value] : *element.as_table()) {
+        const std::string key = where + "." + std::string(name.str());
+        const std::string_view field = name.str();
+        if (field == "name") has_name = true;
+        if (field == "host") has_host = true;
+        if (field == "port") has_port = true;
+        if (field == "name" || field == "host") {
+          const auto* text = value.as_string();
+          if (text == nullptr || text->get().empty()) {
+            ReportValue(value, key, std::string("expected a non-empty string, got ") +
+                                        (text == nullptr ? TypeName(value.type()) : "\"\""));
+            ok = false;
+            continue;
+          }
+          (field == "name" ? parsed.name : parsed.host) = text->get();
+        } else if (field == "port" || field == "bus_port") {
+          const auto* number = value.as_integer();
+          if (number == nullptr || number->get() < 1 || number->get() > 65535) {
+            ReportValue(value, key,
+                        number == nullptr
+                            ? std::string("expected an integer, got ") + TypeName(value.type())
+                            : OutOfRange(std::to_string(number->get()),
+                                         IntRange{1, 65535, "a port"}));
+            ok = false;
+            continue;
+          }
+          (field == "port" ? parsed.port : parsed.bus_port) = static_cast<uint16_t>(number->get());
+        } else if (field == "slots") {
+          ok = CheckSlotRanges(value, key, &parsed.slots) && ok;
+        } else {
+          Report(name.source(), "unknown key '" + key + "' (a node has name, host, port, "
+                                "bus_port and slots)");
+          ok = false;
+        }
+      }
+      for (auto [present, field] : {std::pair{has_name, "name"}, std::pair{has_host, "host"},
+                                    std::pair{has_port, "port"}}) {
+        if (!present) {
+          Report(element.source(), where + ": missing key '" + field + "'");
+          ok = false;
+        }
+      }
+      if (ok) config_->cluster_nodes.push_back(std::move(parsed));
+    }
+  }
+
+  // slots = ["0-2729", "5000"]: inclusive ranges in [0, 8191].
+  bool CheckSlotRanges(const toml::node& node, const std::string& key,
+                       std::vector<std::pair<uint32_t, uint32_t>>* out) {
+    const toml::array* array = node.as_array();
+    if (array == nullptr) {
+      ReportValue(node, key,
+                  std::string("expected an array of \"first-last\" strings, got ") +
+                      TypeName(node.type()));
+      return false;
+    }
+    for (const toml::node& element : *array) {
+      const auto* text = element.as_string();
+      uint32_t first = 0, last = 0;
+      if (text == nullptr || !ParseSlotRange(text->get(), &first, &last)) {
+        ReportValue(element, key,
+                    "expected \"first-last\" or \"slot\" with 0 <= first <= last <= 8191");
+        return false;
+      }
+      out->emplace_back(first, last);
+    }
+    return true;
+  }
+
+  static bool ParseSlotNumber(std::string_view text, uint32_t* out) {
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), *out);
+    return !text.empty() && ec == std::errc() && end == text.data() + text.size() && *out < 8192;
+  }
+  static bool ParseSlotRange(std::string_view text, uint32_t* first, uint32_t* last) {
+    const size_t dash = text.find('-');
+    if (dash == std::string_view::npos) {
+      if (!ParseSlotNumber(text, first)) return false;
+      *last = *first;
+      return true;
+    }
+    return ParseSlotNumber(text.substr(0, dash), first) &&
+           ParseSlotNumber(text.substr(dash + 1), last) && *first <= *last;
   }
 
   // "<file:line:col>: <key>: <what>", at the value.

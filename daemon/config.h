@@ -19,6 +19,8 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "common/result.h"
 
@@ -28,6 +30,17 @@ namespace memento::daemon {
 inline constexpr int kMaxThreads = 1024;
 inline constexpr size_t kMinMaxLine = 1024;               // 1 KiB
 inline constexpr size_t kMaxMaxLine = size_t{512} << 20;  // 512 MiB
+
+// One [[cluster.nodes]] entry (docs/cluster.md).
+struct ClusterNodeConfig {
+  std::string name;
+  std::string host;
+  uint16_t port = 0;      // client port
+  uint16_t bus_port = 0;  // 0: port + 100
+  // Explicit slot ranges ("0-2729", "42"), inclusive; empty: the equal split.
+  std::vector<std::pair<uint32_t, uint32_t>> slots;
+  bool operator==(const ClusterNodeConfig&) const = default;
+};
 
 struct Config {
   // [server]
@@ -71,6 +84,13 @@ struct Config {
   // [cluster]
   bool cluster = false;     // -c               cluster.enabled
   std::string node_name;    // -i NAME          cluster.name
+  // Every node of the cluster, this one included (file only: [[cluster.nodes]]).
+  // The same list must be given to every node. Checked for shape here; the slot
+  // map's own rules (unique names, coverage of explicit ranges) when the daemon
+  // builds it (cluster::SlotMap::Build).
+  std::vector<ClusterNodeConfig> cluster_nodes;
+  // A request forwarded to another node fails with CLUSTERDOWN after this long.
+  int cluster_timeout_ms = 2000;  // cluster.request_timeout_ms
   std::string config_file;  // -f FILE          (the file itself; no key)
 
   // The number of event-loop threads to run: `threads`, or when that is 0 the

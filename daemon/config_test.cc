@@ -373,11 +373,57 @@ TEST_F(ConfigTest, TopLevelKeyIsUnknown) {
   EXPECT_EQ(Error(Toml("port = 6737\n")), "memento.toml:1:1: unknown key 'port'");
 }
 
-// Until the cluster issue adds it.
-TEST_F(ConfigTest, ClusterNodesIsUnknownForNow) {
-  std::string error = Error(Toml("[[cluster.nodes]]\nname = \"a\"\n"));
-  EXPECT_THAT(error, HasSubstr("unknown key 'cluster.nodes'"));
-  EXPECT_THAT(error, StartsWith("memento.toml:1:"));
+TEST_F(ConfigTest, ClusterNodesAreReadInOrderWithTheirOptionalKeys) {
+  Result<Config> config = Toml(R"(
+[cluster]
+enabled = true
+name = "node1"
+request_timeout_ms = 500
+[[cluster.nodes]]
+name = "node0"
+host = "127.0.0.1"
+port = 7001
+[[cluster.nodes]]
+name = "node1"
+host = "10.0.0.2"
+port = 7002
+bus_port = 17002
+slots = ["0-100", "4000"]
+)");
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_TRUE(config->cluster);
+  EXPECT_EQ(config->node_name, "node1");
+  EXPECT_EQ(config->cluster_timeout_ms, 500);
+  ASSERT_EQ(config->cluster_nodes.size(), 2u);
+  EXPECT_EQ(config->cluster_nodes[0].name, "node0");
+  EXPECT_EQ(config->cluster_nodes[0].host, "127.0.0.1");
+  EXPECT_EQ(config->cluster_nodes[0].port, 7001);
+  EXPECT_EQ(config->cluster_nodes[0].bus_port, 0);  // the default: port + 100, later
+  EXPECT_TRUE(config->cluster_nodes[0].slots.empty());
+  EXPECT_EQ(config->cluster_nodes[1].bus_port, 17002);
+  using Range = std::pair<uint32_t, uint32_t>;
+  EXPECT_EQ(config->cluster_nodes[1].slots, (std::vector<Range>{{0, 100}, {4000, 4000}}));
+}
+
+TEST_F(ConfigTest, ClusterNodeMistakesNameTheNodeAndTheKey) {
+  EXPECT_EQ(Error(Toml("[[cluster.nodes]]\nname = \"a\"\nhost = \"h\"\n")),
+            "memento.toml:1:1: cluster.nodes[0]: missing key 'port'");
+  EXPECT_EQ(Error(Toml("[[cluster.nodes]]\nname = \"a\"\nhost = \"h\"\nport = 0\n")),
+            "memento.toml:4:8: cluster.nodes[0].port: 0 is not a port (1-65535)");
+  EXPECT_EQ(Error(Toml("[[cluster.nodes]]\nname = \"a\"\nhost = \"h\"\nport = 1\nweight = 2\n")),
+            "memento.toml:5:1: unknown key 'cluster.nodes[0].weight' (a node has name, host, "
+            "port, bus_port and slots)");
+  EXPECT_EQ(Error(Toml("[[cluster.nodes]]\nname = \"\"\nhost = \"h\"\nport = 1\n")),
+            "memento.toml:2:8: cluster.nodes[0].name: expected a non-empty string, got \"\"");
+  EXPECT_THAT(Error(Toml("[[cluster.nodes]]\nname = \"a\"\nhost = \"h\"\nport = 1\n"
+                         "slots = [\"9-3\"]\n")),
+              HasSubstr("cluster.nodes[0].slots: expected \"first-last\""));
+  EXPECT_THAT(Error(Toml("[[cluster.nodes]]\nname = \"a\"\nhost = \"h\"\nport = 1\n"
+                         "slots = [\"0-8192\"]\n")),
+              HasSubstr("<= 8191"));
+  EXPECT_THAT(Error(Toml("[cluster]\nnodes = 3\n")),
+              HasSubstr("cluster.nodes: expected an array of tables ([[cluster.nodes]]), got an "
+                        "integer"));
 }
 
 TEST_F(ConfigTest, WrongTypeNamesKeyAndLine) {
