@@ -9,6 +9,8 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   # Client tests (tests/clients/) and the comparison benchmark (bench/compare.sh).
   redis-server redis-tools python3 python3-redis tmux
+  # memento-cli's line editing and history (tools/cli/).
+  libedit-dev
   # Fault injection for tests/e2e/durability_test.cc (libfiu's POSIX preload).
   fiu-utils
   # The fuzzers (fuzz/README.md): libFuzzer and the sanitizer runtimes for clang 14,

@@ -1,0 +1,38 @@
+// memento-cli's command line: flags, then an optional command (docs/tools/cli.md).
+//   memento-cli [-h HOST] [-p PORT] [--resp|--text] [-a PASSWORD] [COMMAND [ARG ...]]
+//   memento-cli cluster init HOST:PORT [HOST:PORT ...] [--dir D] [--force]
+//   memento-cli --help | --version
+// -h is the host, as with redis-cli, so help is --help only.
+// Pure functions; thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+#include "tools/cli/reply.h"
+
+namespace memento::cli {
+
+inline constexpr uint16_t kDefaultPort = 6737;
+
+struct CliOptions {
+  std::string host = "127.0.0.1";
+  uint16_t port = kDefaultPort;
+  client::Dialect dialect = client::Dialect::kText;
+  std::string password;
+  bool help = false;
+  bool version = false;
+  // The words after the flags: a one-shot command (or "cluster init ..."); empty for
+  // the prompt or commands read from stdin.
+  std::vector<std::string> command;
+};
+
+// InvalidArgument naming the flag and what is wrong (the caller exits 2).
+Result<CliOptions> ParseCliArgs(const std::vector<std::string>& args);
+
+// What --help prints.
+std::string CliUsage();
+
+}  // namespace memento::cli

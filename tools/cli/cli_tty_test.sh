@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# memento-cli's prompt on a real terminal: a tmux pane runs it against a real daemon
+# and the test types into it and reads the screen. Checks that the prompt appears, a
+# command runs, up-arrow recalls history, history persists across sessions in
+# $HOME/.memento_cli_history (HOME is a temporary directory), and the prompt survives
+# a daemon restart with a "reconnected" message.
+#
+# Usage: cli_tty_test.sh MEMENTO_CLI MEMENTO     (ctest passes both built binaries)
+# Exit 77 (ctest: skipped) when tmux is missing.
+set -euo pipefail
+
+if ! command -v tmux >/dev/null 2>&1; then
+  echo "cli_tty_test.sh: SKIPPED: tmux is not installed (Debian package tmux;" \
+    "scripts/install-deps.sh installs it)"
+  exit 77
+fi
+# tests/clients/lib.sh: start_memento, fail, pass, expect_eq, a temp dir and cleanup.
+source "$(dirname "$0")/../../tests/clients/lib.sh"
+
+[[ $# -eq 2 ]] || fail "usage: $0 MEMENTO_CLI MEMENTO"
+cli_binary=$1
+memento_binary=$2
+[[ -x "${cli_binary}" ]] || fail "memento-cli binary '${cli_binary}' is not executable"
+
+start_memento "${memento_binary}"
+home="${TEST_TMP}/home"
+mkdir -p "${home}"
+
+# A private tmux server (-L): the test never touches anyone else's sessions.
+socket="memento-cli-tty-test-$$"
+tmux_cleanup() { tmux -L "${socket}" kill-server >/dev/null 2>&1 || true; }
+trap 'tmux_cleanup; cleanup' EXIT
+
+screen() { tmux -L "${socket}" capture-pane -p -J -t "$1" -S -200; }
+# wait_screen SESSION TEXT [COUNT]: waits up to 10 s until TEXT is on COUNT lines.
+wait_screen() {
+  local want=${3:-1} i
+  for ((i = 0; i < 100; i++)); do
+    (($(screen "$1" | grep -cF -- "$2") >= want)) && return 0
+    sleep 0.1
+  done
+  fail "'$2' did not appear ${want} time(s) in session $1; screen:"$'\n'"$(screen "$1")"
+}
+type_line() {
+  tmux -L "${socket}" send-keys -t "$1" -l -- "$2"
+  tmux -L "${socket}" send-keys -t "$1" Enter
+}
+# The line the cursor is on (the prompt being edited).
+cursor_line() {
+  local y
+  y=$(tmux -L "${socket}" display-message -p -t "$1" '#{cursor_y}')
+  screen "$1" | sed -n "$((y + 1))p"
+}
+start_cli() {
+  # stderr goes to the pane too; `sleep` keeps the pane readable after an exit.
+  tmux -L "${socket}" -f /dev/null new-session -d -s "$1" -x 160 -y 50 \
+    "env HOME='${home}' TERM=xterm '${cli_binary}' -p ${MEMENTO_PORT} 2>&1; echo memento-cli exited with status \$?; sleep 60"
+}
+
+prompt="127.0.0.1:${MEMENTO_PORT}> "
+
+# ---- first session: prompt, commands, up-arrow ------------------------------------
+start_cli one
+wait_screen one "${prompt}"
+pass "the prompt appears"
+type_line one 'SET greeting "hello world"'
+wait_screen one "OK"
+type_line one "GET greeting"
+wait_screen one "hello world" 1
+pass "a command runs and its reply is shown"
+tmux -L "${socket}" send-keys -t one Up
+for ((i = 0; i < 50; i++)); do
+  [[ "$(cursor_line one)" == *"> GET greeting"* ]] && break
+  sleep 0.1
+done
+[[ "$(cursor_line one)" == *"> GET greeting"* ]] ||
+  fail "up-arrow did not recall 'GET greeting'; cursor line: [$(cursor_line one)]"
+tmux -L "${socket}" send-keys -t one Enter
+wait_screen one "hello world" 2
+pass "up-arrow recalls the last command, Enter runs it again"
+type_line one "help getp"
+wait_screen one "GETP <key>"
+pass "help works at the prompt"
+
+# ---- a daemon restart on the same port ----------------------------------------------
+port=${MEMENTO_PORT}
+stop_memento
+"${memento_binary}" -p "${port}" --data-dir "${TEST_TMP}/data" 2>"${MEMENTO_LOG}" &
+MEMENTO_PID=$!
+for ((i = 0; i < 200; i++)); do
+  grep -q "listening on" "${MEMENTO_LOG}" && break
+  sleep 0.05
+done
+grep -q "listening on" "${MEMENTO_LOG}" || fail "memento did not restart on port ${port}"
+type_line one "GET greeting"
+wait_screen one "reconnected to 127.0.0.1:${port}"
+wait_screen one "hello world" 3
+pass "after a daemon restart the next command reconnects, with a message"
+
+type_line one "quit"
+wait_screen one "memento-cli exited with status 0"
+pass "quit leaves with status 0"
+
+# ---- history persists ------------------------------------------------------------------
+history="${home}/.memento_cli_history"
+[[ -s "${history}" ]] || fail "no history file at ${history}"
+grep -q "GET" "${history}" || fail "history file lacks the GET: $(cat "${history}")"
+pass "history written to \$HOME/.memento_cli_history"
+
+start_cli two
+wait_screen two "${prompt}"
+# The newest entry is "quit", then "GET greeting" (the restart test's).
+tmux -L "${socket}" send-keys -t two Up Up
+for ((i = 0; i < 50; i++)); do
+  [[ "$(cursor_line two)" == *"> GET greeting"* ]] && break
+  sleep 0.1
+done
+[[ "$(cursor_line two)" == *"> GET greeting"* ]] ||
+  fail "a new session did not recall 'GET greeting'; cursor line: [$(cursor_line two)]"
+tmux -L "${socket}" send-keys -t two Enter
+wait_screen two "hello world"
+pass "a new session recalls the previous session's commands"
+
+echo "cli_tty_test.sh: all checks passed"

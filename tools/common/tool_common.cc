@@ -1,0 +1,124 @@
+#include "tools/common/tool_common.h"
+
+#include <unistd.h>
+
+#include <cinttypes>
+#include <cstdio>
+
+#include "common/clock.h"
+#include "common/version.h"
+
+namespace memento::tools {
+
+namespace {
+constexpr int64_t kQuietStartUs = 1'000'000;     // draw nothing during the first second
+constexpr int64_t kTerminalRedrawUs = 100'000;   // at most 10 redraws a second
+constexpr int64_t kPlainLineUs = 1'000'000;      // one line a second off a terminal
+constexpr int kBarWidth = 20;
+}  // namespace
+
+std::string VersionLine(std::string_view program) {
+  return std::string(program) + " " + kVersion + "\n";
+}
+
+bool StderrIsTerminal() { return isatty(STDERR_FILENO) == 1; }
+
+std::string WithThousands(uint64_t n) {
+  std::string digits = std::to_string(n);
+  std::string out;
+  const size_t lead = digits.size() % 3;
+  for (size_t i = 0; i < digits.size(); i++) {
+    // (i + 3 - lead): i - lead would wrap below zero for the leading digits.
+    if (i != 0 && (i + 3 - lead) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return out;
+}
+
+std::string ShortCount(double n) {
+  char buf[32];
+  if (n >= 1e9) {
+    snprintf(buf, sizeof(buf), "%.1fG", n / 1e9);
+  } else if (n >= 1e6) {
+    snprintf(buf, sizeof(buf), "%.1fM", n / 1e6);
+  } else if (n >= 1e3) {
+    snprintf(buf, sizeof(buf), "%.1fk", n / 1e3);
+  } else {
+    snprintf(buf, sizeof(buf), "%.0f", n);
+  }
+  return buf;
+}
+
+Progress::Progress(std::string label, uint64_t total, std::string unit, ProgressMode mode)
+    : label_(std::move(label)),
+      total_(total),
+      unit_(std::move(unit)),
+      start_us_(MonotonicMicros()) {
+  terminal_ = StderrIsTerminal();
+  enabled_ = mode == ProgressMode::kAlways || (mode == ProgressMode::kAuto && terminal_);
+}
+
+Progress::~Progress() { Finish(); }
+
+void Progress::Update(uint64_t done, uint64_t bytes) {
+  done_ = done;
+  bytes_ = bytes;
+  if (!enabled_ || finished_) return;
+  const int64_t now = MonotonicMicros();
+  if (now - start_us_ < kQuietStartUs) return;
+  const int64_t interval = terminal_ ? kTerminalRedrawUs : kPlainLineUs;
+  if (drawn_ && now - last_draw_us_ < interval) return;
+  last_draw_us_ = now;
+  Draw(/*final_line=*/false);
+}
+
+void Progress::Finish() {
+  if (finished_) return;
+  finished_ = true;
+  // Short work drew nothing and prints nothing; long work ends with the final figures.
+  if (enabled_ && drawn_) Draw(/*final_line=*/true);
+}
+
+void Progress::Draw(bool final_line) {
+  drawn_ = true;
+  const double secs = static_cast<double>(MonotonicMicros() - start_us_) / 1e6;
+  const double rate = secs > 0 ? static_cast<double>(done_) / secs : 0;
+  std::string line = label_;
+  if (total_ != 0) {
+    const uint64_t shown = done_ > total_ ? total_ : done_;
+    const int filled = static_cast<int>(shown * kBarWidth / total_);
+    line += "  [" + std::string(static_cast<size_t>(filled), '#') +
+            std::string(static_cast<size_t>(kBarWidth - filled), '.') + "]";
+    char pct[16];
+    snprintf(pct, sizeof(pct), " %3d%%", static_cast<int>(shown * 100 / total_));
+    line += pct;
+    line += "  " + WithThousands(done_) + "/" + WithThousands(total_) + " " + unit_;
+  } else {
+    line += "  " + WithThousands(done_) + " " + unit_;
+  }
+  line += "  " + ShortCount(rate) + " " + unit_ + "/s";
+  if (bytes_ != 0 && secs > 0) {
+    char mb[32];
+    snprintf(mb, sizeof(mb), "  %.1f MB/s", static_cast<double>(bytes_) / 1e6 / secs);
+    line += mb;
+  }
+  if (final_line) {
+    char took[32];
+    snprintf(took, sizeof(took), "  in %.1f s", secs);
+    line += took;
+  } else if (total_ != 0 && rate > 0 && done_ < total_) {
+    const auto eta = static_cast<uint64_t>(static_cast<double>(total_ - done_) / rate);
+    char buf[32];
+    snprintf(buf, sizeof(buf), "  ETA %" PRIu64 ":%02" PRIu64, eta / 60, eta % 60);
+    line += buf;
+  }
+  if (terminal_) {
+    // "\r" + clear to end of line: the previous, possibly longer, line goes away.
+    fprintf(stderr, "\r%s\x1b[K%s", line.c_str(), final_line ? "\n" : "");
+  } else {
+    fprintf(stderr, "%s\n", line.c_str());
+  }
+  fflush(stderr);
+}
+
+}  // namespace memento::tools
