@@ -182,10 +182,16 @@ void Auth(Context& c);
 void Hello(Context& c);
 void Client(Context& c);
 void Command(Context& c);
-void Config(Context& c);
+void ConfigCommand(Context& c);  // CONFIG (not Config: that is the settings struct)
 void Info(Context& c);
 void Save(Context& c);
 void LastSave(Context& c);
 void Time(Context& c);
+
+// --- cmd_cluster.cc ---
+void Cluster(Context& c);
+void ClusterInfo(Context& c);
+// The INFO cluster section's fields (cluster_enabled:0 without a cluster).
+void AppendClusterInfoFields(Commands& commands, std::vector<std::string>* lines);
 
 }  // namespace memento::daemon

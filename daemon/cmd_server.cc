@@ -583,7 +583,7 @@ void Command(Context& c) {
   }
 }
 
-void Config(Context& c) {
+void ConfigCommand(Context& c) {
   const std::string_view sub = c.argv[1];
   if (EqualsIgnoreCase(sub, "get")) {
     if (c.argv.size() < 3) return ReplyWrongArity(c.reply, "config|get");
@@ -681,6 +681,7 @@ void Info(Context& c) {
     field("keyspace_misses", std::to_string(c.commands.keyspace_misses()));
     field("expired_keys", std::to_string(t.ExpiredCount()));
   }
+  if (begin("cluster", "Cluster")) AppendClusterInfoFields(c.commands, &lines);
   if (begin("keyspace", "Keyspace")) {
     field("db0",
           "keys=" + std::to_string(t.Size()) + ",expires=" + std::to_string(t.ExpiresCount()));

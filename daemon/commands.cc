@@ -4,6 +4,8 @@
 
 #include "daemon/commands.h"
 
+#include "daemon/cluster_node.h"
+
 #include "daemon/persistence.h"
 
 #include <algorithm>
@@ -178,7 +180,7 @@ constexpr CommandSpec kCommandTable[] = {
     {"command", AtLeast(1), kNone, Command, 0, kLoading | kStale, 0, 0, 0,
      {"server", "2.8.13", "Describes the commands: (all), COUNT, LIST, INFO, DOCS.",
       "[subcommand [argument ...]]"}},
-    {"config", AtLeast(2), kNone, Config, 0, kAdmin | kNoScript | kLoading | kStale, 0, 0, 0,
+    {"config", AtLeast(2), kNone, ConfigCommand, 0, kAdmin | kNoScript | kLoading | kStale, 0, 0, 0,
      {"server", "2.0.0", "Reads settings (GET) and changes the run-time safe ones (SET).",
       "subcommand [argument ...]"}},
     {"info", AtLeast(1), Between(1, 2), Info, 0, kLoading | kStale, 0, 0, 0,
@@ -193,6 +195,15 @@ constexpr CommandSpec kCommandTable[] = {
      {"server", "1.0.0", "Returns the Unix time of the last save (the start time, for now).", ""}},
     {"time", Exactly(1), Exactly(1), Time, 0, kLoading | kStale | kFast, 0, 0, 0,
      {"server", "2.6.0", "Returns the server's time: Unix seconds and microseconds.", ""}},
+
+    // --- The cluster (cmd_cluster.cc; docs/cluster.md) ---
+    {"cluster", AtLeast(2), AtLeast(2), Cluster, 0, kLoading | kStale, 0, 0, 0,
+     {"cluster", "3.0.0",
+      "Cluster facts: KEYSLOT, INFO, NODES, SLOTS, SHARDS, MYID (this project's 8192 slots).",
+      "subcommand [arg ...]"}},
+    {"clusterinfo", Exactly(1), Exactly(1), ClusterInfo, 0, kLoading | kStale, 0, 0, 0,
+     {"cluster", "memento",
+      "Lists the cluster's nodes: name, address, slot range, reachable or unreachable.", ""}},
 };
 
 // Command names are short; a longer first word cannot name a command.
@@ -289,6 +300,16 @@ bool Commands::CheckPassword(std::string_view password) const {
 
 void Commands::Execute(net::Session& session, std::span<const std::string_view> argv,
                        proto::ReplyBuilder& reply) {
+  Dispatch(session, argv, reply, /*route=*/cluster_ != nullptr);
+}
+
+void Commands::ExecuteHere(net::Session& session, std::span<const std::string_view> argv,
+                           proto::ReplyBuilder& reply) {
+  Dispatch(session, argv, reply, /*route=*/false);
+}
+
+void Commands::Dispatch(net::Session& session, std::span<const std::string_view> argv,
+                        proto::ReplyBuilder& reply, bool route) {
   // Redis's order of checks: unknown command, then arity, then authentication.
   const bool resp = session.dialect == net::Dialect::kResp;
   const CommandSpec* spec = FindCommand(argv[0]);
@@ -319,6 +340,9 @@ void Commands::Execute(net::Session& session, std::span<const std::string_view> 
       session.authenticated = true;
     }
   }
+  // In a cluster, a key owned by another node is executed there (its MISCONF, if
+  // any, comes back in its reply).
+  if (route && cluster_->Route(session, *spec, argv, reply)) return;
   if ((spec->flags & kWrite) != 0 && persistence_ != nullptr) {
     // After the log failed, nothing can be made durable: refuse writes (reads go
     // on), as Redis does after a failed AOF write. Only a restart clears it.

@@ -28,6 +28,7 @@
 
 namespace memento::daemon {
 
+class ClusterNode;
 class Persistence;
 
 // What INFO and CONFIG GET report about the process; filled by the daemon.
@@ -70,8 +71,18 @@ class Commands final : public net::CommandHandler {
   void SetPersistence(Persistence* persistence) { persistence_ = persistence; }
   Persistence* persistence() const { return persistence_; }
 
+  // The cluster this node belongs to (cluster mode, -c); nullptr: none. Requests for
+  // keys owned by other nodes are then routed there (ClusterNode::Route). Call before
+  // serving; "*cluster" must outlive this object or be reset first.
+  void SetCluster(ClusterNode* cluster) { cluster_ = cluster; }
+  ClusterNode* cluster() const { return cluster_; }
+
   void Execute(net::Session& session, std::span<const std::string_view> argv,
                proto::ReplyBuilder& reply) override;
+  // Execute() without cluster routing: what a node does with a request another node
+  // forwarded to it (ClusterNode::Execute), and with the parts of a split one.
+  void ExecuteHere(net::Session& session, std::span<const std::string_view> argv,
+                   proto::ReplyBuilder& reply);
   // The durability barrier (net::CommandHandler): delegated to Persistence.
   bool HasUncommitted() override;
   Status CommitRound() override;
@@ -97,9 +108,15 @@ class Commands final : public net::CommandHandler {
   bool CheckPassword(std::string_view password) const;
 
  private:
+  // Execute/ExecuteHere: the checks (unknown command, arity, authentication), then
+  // routing if `route`, then the command.
+  void Dispatch(net::Session& session, std::span<const std::string_view> argv,
+                proto::ReplyBuilder& reply, bool route);
+
   table::Table* table_;
   const net::Server* server_ = nullptr;
   Persistence* persistence_ = nullptr;
+  ClusterNode* cluster_ = nullptr;
   ServerFacts facts_;
   std::atomic<uint64_t> hits_{0};
   std::atomic<uint64_t> misses_{0};

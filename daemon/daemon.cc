@@ -101,9 +101,13 @@ Status Daemon::LockDataDir() {
 
 Status Daemon::Start() {
   if (config_.cluster) {
-    return Status::InvalidArgument(
-        "cluster mode (-c / cluster.enabled) is not available in this version yet; "
-        "start without it");
+    // Checked before touching the data directory: a wrong node list is a
+    // configuration error, reported as such. The client port is the node's own.
+    Result<cluster::SlotMap> map = BuildSlotMap(config_);
+    if (!map.ok()) return map.status();
+    Result<int> self = FindSelf(*map, config_);
+    if (!self.ok()) return self.status();
+    config_.port = map->nodes()[static_cast<size_t>(*self)].port;
   }
   MEMENTO_RETURN_IF_ERROR(LockDataDir());
 
@@ -137,6 +141,17 @@ Status Daemon::Start() {
   commands_ = std::make_unique<Commands>(table_.get());
   commands_->SetPersistence(persistence_.get());
   commands_->SetRequirePass(config_.requirepass);
+  if (config_.cluster) {
+    // Before the server: the first client may already need a peer. The bus serves
+    // peers' requests through commands_ from now on.
+    Result<std::unique_ptr<ClusterNode>> node = ClusterNode::Start(config_, commands_.get());
+    if (!node.ok()) {
+      Stop();
+      return node.status();
+    }
+    cluster_ = std::move(node).value();
+    commands_->SetCluster(cluster_.get());
+  }
 
   net::ServerOptions options;
   options.host = config_.bind;
@@ -208,6 +223,13 @@ void Daemon::Stop() {
     server_->Shutdown();
     commands_->SetServer(nullptr);
     server_.reset();
+  }
+  if (cluster_) {
+    // After the server (whose drain lets forwarded replies come back), before the
+    // data directory closes: peers' requests execute against it until here.
+    cluster_->Stop();
+    if (commands_) commands_->SetCluster(nullptr);
+    cluster_.reset();
   }
   {
     std::lock_guard<std::mutex> lock(mu_);

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "common/status.h"
+#include "daemon/cluster_node.h"
 #include "daemon/commands.h"
 #include "daemon/config.h"
 #include "daemon/persistence.h"
@@ -45,6 +46,7 @@ class Daemon {
   std::unique_ptr<table::Table> table_;
   std::unique_ptr<Persistence> persistence_;
   std::unique_ptr<Commands> commands_;
+  std::unique_ptr<ClusterNode> cluster_;  // cluster mode only
   std::unique_ptr<net::Server> server_;
 
   std::thread reaper_;

@@ -114,12 +114,13 @@ TEST(DaemonLifecycleTest, TakenPortIsRefused) {
   EXPECT_THAT(second.Log(), HasSubstr(std::to_string(first.port())));
 }
 
-TEST(DaemonLifecycleTest, ClusterModeIsRefusedUntilImplemented) {
+// tests/e2e/cluster_test.cc covers cluster mode; -c alone lacks the node list.
+TEST(DaemonLifecycleTest, ClusterModeWithoutNodesIsRefusedClearly) {
   TempDir dir;
   DaemonProcess daemon;
   EXPECT_FALSE(daemon.Start({"-p", "0", "-c", "--data-dir", dir.path()}));
   EXPECT_THAT(daemon.Wait(), Optional(1));
-  EXPECT_THAT(daemon.Log(), HasSubstr("cluster mode"));
+  EXPECT_THAT(daemon.Log(), HasSubstr("cluster mode needs the list of nodes"));
 }
 
 TEST(DaemonLifecycleTest, LogLinesCarryLevelAndTimestamp) {

@@ -15,6 +15,9 @@
 #include <charconv>
 #include <cstring>
 #include <filesystem>
+#include <mutex>
+#include <random>
+#include <set>
 #include <system_error>
 
 namespace memento::testing {
@@ -300,6 +303,40 @@ bool Client::WaitForEof(std::chrono::milliseconds timeout) {
     ssize_t n = ::recv(fd_, buf, sizeof(buf), 0);
     if (n == 0) return true;
     if (n < 0) return errno == ECONNRESET;
+  }
+}
+
+namespace {
+bool CanBind(uint16_t port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(port);
+  const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+  ::close(fd);
+  return ok;
+}
+}  // namespace
+
+uint16_t PickFreePort(bool with_bus_port) {
+  static std::mutex mu;
+  static std::set<uint16_t> given;
+  static std::mt19937 rng(static_cast<uint32_t>(getpid()) ^
+                          static_cast<uint32_t>(std::chrono::steady_clock::now()
+                                                    .time_since_epoch()
+                                                    .count()));
+  std::lock_guard<std::mutex> lock(mu);
+  std::uniform_int_distribution<int> dist(20000, 32767 - 100);
+  for (;;) {
+    const auto port = static_cast<uint16_t>(dist(rng));
+    const auto bus = static_cast<uint16_t>(port + 100);
+    if (given.count(port) || given.count(bus)) continue;
+    if (!CanBind(port) || (with_bus_port && !CanBind(bus))) continue;
+    given.insert(port);
+    if (with_bus_port) given.insert(bus);
+    return port;
   }
 }
 

@@ -32,6 +32,14 @@ class TempDir {
   std::string path_;
 };
 
+// A port in [20000, 32768) free to bind on 127.0.0.1 right now (and port + 100 too if
+// `with_bus_port`, for cluster nodes). Below Linux's ephemeral range (32768-60999), so
+// no other process's outgoing connection takes it between this check and a daemon's
+// bind, or after a daemon on it stops: for tests that must know a port before the
+// daemon starts (cluster nodes) or restart a daemon on the same port. Ports already
+// returned by this process are not returned again.
+uint16_t PickFreePort(bool with_bus_port = false);
+
 // Path of a binary built by this tree, e.g. BinaryPath("memento").
 std::string BinaryPath(const std::string& name);
 

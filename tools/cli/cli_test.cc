@@ -24,6 +24,7 @@ namespace {
 
 using memento::testing::BinaryPath;
 using memento::testing::DaemonProcess;
+using memento::testing::PickFreePort;
 using memento::testing::TempDir;
 using Clock = std::chrono::steady_clock;
 
@@ -333,8 +334,10 @@ TEST_F(CliTest, RespMultiLineRepliesAreReadWhole) {
 TEST(CliReconnectTest, ReconnectsAfterTheDaemonRestartsOnTheSamePort) {
   TempDir dir;
   auto daemon = std::make_unique<DaemonProcess>();
-  ASSERT_TRUE(daemon->Start({"-p", "0", "--data-dir", dir.path() + "/data"})) << daemon->Log();
-  const std::string port = std::to_string(daemon->port());
+  // A port outside the ephemeral range: no other process's connection can take it
+  // while the daemon is down.
+  const std::string port = std::to_string(PickFreePort());
+  ASSERT_TRUE(daemon->Start({"-p", port, "--data-dir", dir.path() + "/data"})) << daemon->Log();
 
   CliProcess cli({"-p", port, "--resp"});
   cli.Write("SET a 1\n");

@@ -22,7 +22,32 @@ cli_binary=$1
 memento_binary=$2
 [[ -x "${cli_binary}" ]] || fail "memento-cli binary '${cli_binary}' is not executable"
 
-start_memento "${memento_binary}"
+# A port below the ephemeral range (32768-60999): while the daemon is down for the
+# restart check, no other process's outgoing connection can take it.
+port=$(python3 -c '
+import random, socket
+while True:
+    p = random.randint(20000, 32000)
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", p))
+        print(p)
+        break
+    except OSError:
+        pass
+    finally:
+        s.close()
+')
+: >"${MEMENTO_LOG}"
+"${memento_binary}" -p "${port}" --data-dir "${TEST_TMP}/data" 2>"${MEMENTO_LOG}" &
+MEMENTO_PID=$!
+for ((i = 0; i < 200; i++)); do
+  grep -q "listening on" "${MEMENTO_LOG}" && break
+  running "${MEMENTO_PID}" || fail "memento exited during start-up"
+  sleep 0.05
+done
+grep -q "listening on" "${MEMENTO_LOG}" || fail "memento did not start on port ${port}"
+MEMENTO_PORT=${port}
 home="${TEST_TMP}/home"
 mkdir -p "${home}"
 
@@ -83,12 +108,12 @@ wait_screen one "GETP <key>"
 pass "help works at the prompt"
 
 # ---- a daemon restart on the same port ----------------------------------------------
-port=${MEMENTO_PORT}
 stop_memento
 "${memento_binary}" -p "${port}" --data-dir "${TEST_TMP}/data" 2>"${MEMENTO_LOG}" &
 MEMENTO_PID=$!
 for ((i = 0; i < 200; i++)); do
   grep -q "listening on" "${MEMENTO_LOG}" && break
+  running "${MEMENTO_PID}" || fail "memento exited during its restart on port ${port}"
   sleep 0.05
 done
 grep -q "listening on" "${MEMENTO_LOG}" || fail "memento did not restart on port ${port}"

@@ -1,0 +1,471 @@
+// End-to-end tests of cluster mode (docs/cluster.md): three real `memento -c` nodes on
+// free loopback ports, talked to over TCP with both protocols and with redis-cli.
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "cluster/slot.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/util/daemon_process.h"
+
+namespace memento::testing {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+using Clock = std::chrono::steady_clock;
+
+// `count` client ports whose bus ports (port + 100) are free too. The nodes need
+// fixed ports (every node's file names every other), so they are picked here.
+std::vector<uint16_t> PickPorts(int count) {
+  std::vector<uint16_t> ports;
+  while (static_cast<int>(ports.size()) < count) {
+    const uint16_t port = PickFreePort(/*with_bus_port=*/true);
+    bool clash = false;
+    for (uint16_t p : ports) clash |= p + 100 == port || port + 100 == p;
+    if (!clash) ports.push_back(port);
+  }
+  return ports;
+}
+
+// A RESP request.
+std::string Resp(const std::vector<std::string>& args) {
+  std::string out = "*" + std::to_string(args.size()) + "\r\n";
+  for (const std::string& a : args) out += "$" + std::to_string(a.size()) + "\r\n" + a + "\r\n";
+  return out;
+}
+
+// Reads one RESP reply and renders it flat: "+OK", "-ERR ...", ":3", "$value" or
+// "$nil", arrays as "[a,b]" of their elements' renderings. "" on time-out.
+std::string ReadResp(Client& c) {
+  std::optional<std::string> line = c.ReadLine(std::chrono::seconds(10));
+  if (!line || line->empty()) return "";
+  const char type = (*line)[0];
+  const std::string rest = line->substr(1);
+  if (type == '+' || type == '-' || type == ':') return *line;
+  if (type == '$') {
+    const long n = std::stol(rest);
+    if (n < 0) return "$nil";
+    std::optional<std::string> data = c.ReadBytes(static_cast<size_t>(n) + 2);
+    return data ? "$" + data->substr(0, static_cast<size_t>(n)) : "";
+  }
+  if (type == '*') {
+    const long n = std::stol(rest);
+    if (n < 0) return "*nil";
+    std::string out = "[";
+    for (long i = 0; i < n; ++i) out += (i ? "," : "") + ReadResp(c);
+    return out + "]";
+  }
+  return "?" + *line;
+}
+
+std::string RespCall(Client& c, const std::vector<std::string>& args) {
+  if (!c.Send(Resp(args))) return "";
+  return ReadResp(c);
+}
+
+// The slot owner of `key` among `n` nodes with the equal split (node i of n).
+int OwnerOf(const std::string& key, int n) {
+  const uint32_t per = cluster::kSlotCount / static_cast<uint32_t>(n);
+  const uint32_t slot = cluster::KeySlot(key);
+  return std::min(static_cast<int>(slot / per), n - 1);
+}
+
+// A key that node `owner` of `n` owns, made from `base`.
+std::string KeyOn(int owner, int n, const std::string& base) {
+  for (int i = 0;; ++i) {
+    std::string key = base + ":" + std::to_string(i);
+    if (OwnerOf(key, n) == owner) return key;
+  }
+}
+
+class TestCluster {
+ public:
+  explicit TestCluster(int nodes) : ports_(PickPorts(nodes)), nodes_(nodes) {
+    for (int i = 0; i < nodes; ++i) {
+      WriteConfig(i, dir_.path() + "/node" + std::to_string(i) + ".toml", ports_);
+    }
+  }
+
+  // The config file of node i listing `ports` as the cluster's nodes.
+  void WriteConfig(int i, const std::string& path, const std::vector<uint16_t>& ports) {
+    std::ofstream out(path);
+    out << "[cluster]\nenabled = true\nname = \"node" << i << "\"\nrequest_timeout_ms = 1500\n";
+    for (size_t n = 0; n < ports.size(); ++n) {
+      out << "[[cluster.nodes]]\nname = \"node" << n << "\"\nhost = \"127.0.0.1\"\nport = "
+          << ports[n] << "\n";
+    }
+  }
+  std::string ConfigPath(int i) const { return dir_.path() + "/node" + std::to_string(i) + ".toml"; }
+  std::string DataDir(int i) const { return dir_.path() + "/data" + std::to_string(i); }
+
+  bool Start(int i, const std::string& config = "") {
+    daemons_[i] = std::make_unique<DaemonProcess>();
+    return daemons_[i]->Start({"-f", config.empty() ? ConfigPath(i) : config, "--data-dir",
+                               DataDir(i), "--threads", "1", "--fsync", "always"});
+  }
+  bool StartAll() {
+    for (int i = 0; i < nodes_; ++i) {
+      if (!Start(i)) return false;
+    }
+    for (int i = 0; i < nodes_; ++i) {
+      if (!daemons_[i]->WaitForLog("Cluster successfully formed", std::chrono::seconds(15))) {
+        return false;
+      }
+    }
+    return true;
+  }
+  void Kill(int i) {
+    daemons_[i]->Signal(SIGKILL);
+    daemons_[i]->Wait();
+  }
+
+  DaemonProcess& node(int i) { return *daemons_[i]; }
+  uint16_t port(int i) const { return ports_[static_cast<size_t>(i)]; }
+  Client Connect(int i) {
+    Client c;
+    EXPECT_TRUE(c.Connect(port(i)));
+    return c;
+  }
+
+ private:
+  TempDir dir_;
+  std::vector<uint16_t> ports_;
+  int nodes_;
+  std::unique_ptr<DaemonProcess> daemons_[8];
+};
+
+class ClusterTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    cluster_ = std::make_unique<TestCluster>(3);
+    ASSERT_TRUE(cluster_->StartAll()) << cluster_->node(0).Log();
+  }
+  std::unique_ptr<TestCluster> cluster_;
+};
+
+TEST(ClusterSlotTest, KnownSlotsOfTheOriginal) {
+  EXPECT_EQ(cluster::KeySlot("a"), 1100u);
+  EXPECT_EQ(cluster::KeySlot("b"), 83u);
+  EXPECT_EQ(cluster::KeySlot("foo"), 3088u);
+  EXPECT_EQ(cluster::KeySlot("bar"), 7169u);
+  EXPECT_EQ(cluster::KeySlot(""), 1718u);
+}
+
+TEST_F(ClusterTest, KeysWrittenThroughOneNodeAreReadThroughEveryOther) {
+  Client writer = cluster_->Connect(0);
+  std::set<int> owners;
+  for (int k = 0; k < 200; ++k) {
+    const std::string key = "key" + std::to_string(k);
+    owners.insert(OwnerOf(key, 3));
+    ASSERT_EQ(RespCall(writer, {"SET", key, "value" + std::to_string(k)}), "+OK");
+  }
+  EXPECT_EQ(owners.size(), 3u);  // the keys really are spread
+  for (int reader_node = 0; reader_node < 3; ++reader_node) {
+    Client resp = cluster_->Connect(reader_node);
+    Client text = cluster_->Connect(reader_node);
+    for (int k = 0; k < 200; ++k) {
+      const std::string key = "key" + std::to_string(k);
+      const std::string value = "value" + std::to_string(k);
+      ASSERT_EQ(RespCall(resp, {"GET", key}), "$" + value) << key << " via node" << reader_node;
+      ASSERT_EQ(text.Call("GET " + key), value) << key << " via node" << reader_node;
+    }
+  }
+}
+
+TEST_F(ClusterTest, ForwardedRepliesAreRelayedUnchangedInBothProtocols) {
+  const std::string remote = KeyOn(2, 3, "r");
+  Client text = cluster_->Connect(0);
+  EXPECT_EQ(text.Call("SET " + remote + " 10"), "OK");
+  EXPECT_EQ(text.Call("INC " + remote + " 5"), "OK");  // the original's tokens
+  EXPECT_EQ(text.Call("APPEND " + remote + " x"), "OK");
+  EXPECT_EQ(text.Call("GET " + remote), "15x");
+  EXPECT_EQ(text.Call("INC " + remote), "(error) ERR value is not an integer or out of range");
+  EXPECT_EQ(text.Call("GET " + KeyOn(1, 3, "missing")), "(null)");
+  // GETP's four lines come back whole.
+  EXPECT_EQ(text.Call("GETP " + remote), "key: " + remote);
+  EXPECT_EQ(text.ReadLine(), "value: 15x");
+  EXPECT_THAT(text.ReadLine().value_or(""), StartsWith("creation_time: "));
+  EXPECT_EQ(text.ReadLine(), "expire_time: -1");
+  Client resp = cluster_->Connect(1);
+  EXPECT_EQ(RespCall(resp, {"GET", remote}), "$15x");
+  EXPECT_EQ(RespCall(resp, {"INCR", remote}),
+            "-ERR value is not an integer or out of range");
+  EXPECT_EQ(RespCall(resp, {"EXPIRE", remote, "100"}), ":1");
+  const std::string ttl = RespCall(resp, {"TTL", remote});
+  EXPECT_THAT(ttl, StartsWith(":"));
+  EXPECT_GT(std::stol(ttl.substr(1)), 90);
+  // Binary values survive the bus.
+  const std::string binary("a\0b\r\nc", 6);
+  EXPECT_EQ(RespCall(resp, {"SET", remote, binary}), "+OK");
+  EXPECT_EQ(RespCall(resp, {"GET", remote}), "$" + binary);
+  // Pipelined requests mixing local and forwarded keys keep their order.
+  const std::string local = KeyOn(1, 3, "l");
+  std::string batch;
+  for (int i = 0; i < 50; ++i) {
+    batch += Resp({"SET", i % 2 ? local : remote, std::to_string(i)});
+    batch += Resp({"GET", i % 2 ? local : remote});
+  }
+  ASSERT_TRUE(resp.Send(batch));
+  for (int i = 0; i < 50; ++i) {
+    ASSERT_EQ(ReadResp(resp), "+OK");
+    ASSERT_EQ(ReadResp(resp), "$" + std::to_string(i));
+  }
+}
+
+TEST_F(ClusterTest, MultiKeyCommandsAreSplitByOwnerAndMerged) {
+  std::vector<std::string> keys;
+  for (int owner = 0; owner < 3; ++owner) {
+    for (int i = 0; i < 3; ++i) keys.push_back(KeyOn(owner, 3, "m" + std::to_string(i)));
+  }
+  std::vector<std::string> mset{"MSET"};
+  for (const std::string& k : keys) {
+    mset.push_back(k);
+    mset.push_back("v-" + k);
+  }
+  Client c = cluster_->Connect(1);
+  ASSERT_EQ(RespCall(c, mset), "+OK");
+  // MGET in request order, a missing key in the middle.
+  std::vector<std::string> mget{"MGET"};
+  std::string want = "[";
+  for (size_t i = 0; i < keys.size(); ++i) {
+    mget.push_back(keys[i]);
+    want += (i ? "," : "") + std::string("$v-") + keys[i];
+    if (i == 4) {
+      mget.push_back("never-set");
+      want += ",$nil";
+    }
+  }
+  want += "]";
+  Client other = cluster_->Connect(2);
+  EXPECT_EQ(RespCall(other, mget), want);
+  EXPECT_EQ(RespCall(other, {"EXISTS", keys[0], keys[4], keys[8], "nope", keys[0]}), ":4");
+  EXPECT_EQ(RespCall(other, {"DEL", keys[0], keys[4], keys[8], "nope"}), ":3");
+  EXPECT_EQ(RespCall(other, {"EXISTS", keys[0], keys[4], keys[8]}), ":0");
+  // The text protocol's DEL keeps the original tokens.
+  Client text = cluster_->Connect(0);
+  EXPECT_EQ(text.Call("DEL " + keys[1] + " " + keys[5]), "OK");
+  EXPECT_EQ(text.Call("DEL " + keys[1] + " " + keys[5]), "(null)");
+  // Commands that must be atomic over their keys refuse keys on several nodes ...
+  EXPECT_THAT(RespCall(c, {"RENAME", keys[2], keys[6]}), StartsWith("-CROSSSLOT"));
+  // ... and work when a hash tag keeps them together.
+  EXPECT_EQ(RespCall(c, {"SET", "{user1}.name", "ann"}), "+OK");
+  EXPECT_EQ(RespCall(c, {"RENAME", "{user1}.name", "{user1}.alias"}), "+OK");
+  EXPECT_EQ(RespCall(other, {"GET", "{user1}.alias"}), "$ann");
+  EXPECT_EQ(RespCall(c, {"MSETNX", "{t}a", "1", "{t}b", "2"}), ":1");
+}
+
+TEST_F(ClusterTest, GlobalCommandsReachEveryNode) {
+  Client c = cluster_->Connect(0);
+  std::vector<std::string> keys;
+  for (int k = 0; k < 60; ++k) {
+    keys.push_back("g" + std::to_string(k));
+    ASSERT_EQ(RespCall(c, {"SET", keys.back(), "x"}), "+OK");
+  }
+  Client c2 = cluster_->Connect(2);
+  EXPECT_EQ(RespCall(c2, {"DBSIZE"}), ":60");
+  Client text = cluster_->Connect(1);
+  EXPECT_EQ(text.Call("COUNT"), "60");
+  std::sort(keys.begin(), keys.end());
+  std::optional<std::vector<std::string>> listed = text.CallBlock("KEYS g");
+  ASSERT_TRUE(listed.has_value());
+  EXPECT_EQ(*listed, keys);
+  std::string want = "[";
+  for (size_t i = 0; i < keys.size(); ++i) want += (i ? ",$" : "$") + keys[i];
+  EXPECT_EQ(RespCall(c2, {"KEYS", "g*"}), want + "]");
+  // SCAN walks every node: each key exactly once, the cursor ends at 0.
+  std::multiset<std::string> scanned;
+  std::string cursor = "0";
+  int calls = 0;
+  do {
+    ASSERT_TRUE(c2.Send(Resp({"SCAN", cursor, "COUNT", "7"})));
+    ASSERT_EQ(c2.ReadLine(), "*2");
+    std::optional<std::string> len = c2.ReadLine();
+    ASSERT_TRUE(len.has_value());
+    cursor = *c2.ReadLine();
+    std::optional<std::string> count = c2.ReadLine();
+    ASSERT_TRUE(count.has_value() && (*count)[0] == '*');
+    for (long i = 0, n = std::stol(count->substr(1)); i < n; ++i) {
+      c2.ReadLine();
+      scanned.insert(*c2.ReadLine());
+    }
+    ASSERT_LT(++calls, 1000);
+  } while (cursor != "0");
+  EXPECT_EQ(scanned, std::multiset<std::string>(keys.begin(), keys.end()));
+  // FLUSH from one node empties all of them.
+  EXPECT_EQ(text.Call("FLUSH"), "OK");
+  for (int node = 0; node < 3; ++node) {
+    Client n = cluster_->Connect(node);
+    EXPECT_EQ(RespCall(n, {"GET", keys[static_cast<size_t>(node)]}), "$nil");
+  }
+  EXPECT_EQ(RespCall(c, {"DBSIZE"}), ":0");
+}
+
+TEST_F(ClusterTest, ClusterCommandsDescribeTheSlotMap) {
+  Client c = cluster_->Connect(1);
+  EXPECT_EQ(RespCall(c, {"CLUSTER", "KEYSLOT", "foo"}), ":3088");
+  EXPECT_EQ(RespCall(c, {"CLUSTER", "KEYSLOT", "{foo}.bar"}), ":3088");
+  EXPECT_EQ(RespCall(c, {"CLUSTER", "MYID"}), "$node1");
+  const std::string slots = RespCall(c, {"CLUSTER", "SLOTS"});
+  EXPECT_THAT(slots, HasSubstr("[:0,:2729,[$127.0.0.1,:" + std::to_string(cluster_->port(0)) +
+                               ",$node0]]"));
+  EXPECT_THAT(slots, HasSubstr("[:5460,:8191,[$127.0.0.1,:" +
+                               std::to_string(cluster_->port(2)) + ",$node2]]"));
+  const std::string info = RespCall(c, {"CLUSTER", "INFO"});
+  EXPECT_THAT(info, HasSubstr("cluster_state:ok"));
+  EXPECT_THAT(info, HasSubstr("cluster_known_nodes:3"));
+  Client text = cluster_->Connect(0);
+  std::optional<std::vector<std::string>> nodes = text.CallBlock("CLUSTERINFO");
+  ASSERT_TRUE(nodes.has_value());
+  ASSERT_EQ(nodes->size(), 3u);
+  EXPECT_EQ((*nodes)[0], "node0 127.0.0.1:" + std::to_string(cluster_->port(0)) + " 0-2729 myself");
+  EXPECT_EQ((*nodes)[1],
+            "node1 127.0.0.1:" + std::to_string(cluster_->port(1)) + " 2730-5459 reachable");
+  // INFO shows the links and the forwarded counts.
+  const std::string remote = KeyOn(2, 3, "i");
+  EXPECT_EQ(text.Call("SET " + remote + " 1"), "OK");
+  std::optional<std::vector<std::string>> all = text.CallBlock("INFO cluster");
+  ASSERT_TRUE(all.has_value());
+  bool saw_peer = false;
+  for (const std::string& line : *all) {
+    if (line.rfind("peer_node2:", 0) == 0) {
+      saw_peer = true;
+      EXPECT_THAT(line, HasSubstr("link=up"));
+      EXPECT_THAT(line, HasSubstr("forwarded=1"));
+    }
+  }
+  EXPECT_TRUE(saw_peer);
+}
+
+TEST_F(ClusterTest, ADownNodeGivesClusterdownQuicklyAndRejoinsWhenBack) {
+  const std::string on0 = KeyOn(0, 3, "d");
+  const std::string on1 = KeyOn(1, 3, "d");
+  const std::string on2 = KeyOn(2, 3, "d");
+  Client c = cluster_->Connect(0);
+  for (const std::string& key : {on0, on1, on2}) {
+    ASSERT_EQ(RespCall(c, {"SET", key, "v-" + key}), "+OK");
+  }
+  cluster_->Kill(1);
+  const auto start = Clock::now();
+  const std::string down = RespCall(c, {"GET", on1});
+  EXPECT_LT(Clock::now() - start, std::chrono::seconds(2));
+  EXPECT_THAT(down, StartsWith("-CLUSTERDOWN"));
+  EXPECT_THAT(down, HasSubstr("node1"));
+  Client text = cluster_->Connect(2);
+  EXPECT_THAT(text.Call("GET " + on1), StartsWith("(error) CLUSTERDOWN"));
+  // Everything else keeps working, local and forwarded.
+  EXPECT_EQ(RespCall(c, {"GET", on0}), "$v-" + on0);
+  EXPECT_EQ(RespCall(c, {"GET", on2}), "$v-" + on2);
+  EXPECT_EQ(text.Call("GET " + on0), "v-" + on0);
+  // A global command needs every node.
+  EXPECT_THAT(RespCall(c, {"DBSIZE"}), StartsWith("-CLUSTERDOWN"));
+  // Back with its data directory: it rejoins by itself and serves its keys again,
+  // to the very same client connections.
+  ASSERT_TRUE(cluster_->Start(1));
+  const auto deadline = Clock::now() + std::chrono::seconds(15);
+  std::string reply;
+  while (Clock::now() < deadline) {
+    reply = RespCall(c, {"GET", on1});
+    if (reply == "$v-" + on1) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_EQ(reply, "$v-" + on1);
+  EXPECT_EQ(text.Call("GET " + on1), "v-" + on1);
+  EXPECT_EQ(RespCall(c, {"DBSIZE"}), ":3");
+}
+
+TEST_F(ClusterTest, APeerThatStopsAnsweringTimesOutWithClusterdown) {
+  const std::string on2 = KeyOn(2, 3, "s");
+  Client c = cluster_->Connect(0);
+  ASSERT_EQ(RespCall(c, {"SET", on2, "x"}), "+OK");
+  // SIGSTOP: the node's sockets stay open but nothing answers (a hung machine).
+  ASSERT_TRUE(cluster_->node(2).Signal(SIGSTOP));
+  const auto start = Clock::now();
+  const std::string reply = RespCall(c, {"GET", on2});
+  const auto took = Clock::now() - start;
+  cluster_->node(2).Signal(SIGCONT);
+  EXPECT_THAT(reply, StartsWith("-CLUSTERDOWN"));
+  EXPECT_LT(took, std::chrono::milliseconds(2500));  // request_timeout_ms = 1500
+}
+
+TEST(ClusterStartTest, RequestsBeforeTheClusterFormsGetAClearError) {
+  TestCluster cluster(3);
+  ASSERT_TRUE(cluster.Start(0)) << cluster.node(0).Log();
+  Client c = cluster.Connect(0);
+  EXPECT_THAT(RespCall(c, {"GET", KeyOn(1, 3, "f")}),
+              AllOf(StartsWith("-CLUSTERDOWN"), HasSubstr("not formed")));
+  const std::string local = KeyOn(0, 3, "f");
+  EXPECT_EQ(RespCall(c, {"SET", local, "1"}), "+OK");  // its own slots work
+  EXPECT_EQ(RespCall(c, {"GET", local}), "$1");
+}
+
+TEST(ClusterStartTest, NodesWithDifferentNodeListsRefuseToForm) {
+  TestCluster cluster(2);
+  // node1 is given a list with a third node: the digests differ.
+  std::vector<uint16_t> ports{cluster.port(0), cluster.port(1)};
+  std::vector<uint16_t> more = ports;
+  more.push_back(PickPorts(1)[0]);
+  const std::string wrong = cluster.ConfigPath(1) + ".wrong";
+  cluster.WriteConfig(1, wrong, more);
+  ASSERT_TRUE(cluster.Start(0));
+  ASSERT_TRUE(cluster.Start(1, wrong));
+  EXPECT_TRUE(cluster.node(0).WaitForLog("node1", std::chrono::seconds(10)));
+  EXPECT_TRUE(cluster.node(0).WaitForLog("digest", std::chrono::seconds(10)));
+  EXPECT_TRUE(cluster.node(1).WaitForLog("digest", std::chrono::seconds(10)));
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  EXPECT_THAT(cluster.node(0).Log(), ::testing::Not(HasSubstr("Cluster successfully formed")));
+  Client c = cluster.Connect(0);
+  EXPECT_THAT(RespCall(c, {"GET", KeyOn(1, 2, "x")}), StartsWith("-CLUSTERDOWN"));
+  Client info = cluster.Connect(0);
+  EXPECT_THAT(RespCall(info, {"CLUSTER", "INFO"}), HasSubstr("link=mismatch"));
+}
+
+TEST(ClusterStartTest, ConfigurationMistakesStopStartUp) {
+  TempDir dir;
+  std::string output;
+  EXPECT_EQ(RunToCompletion({"-c", "-p", "0", "--data-dir", dir.path()}, &output), 1);
+  EXPECT_THAT(output, HasSubstr("[[cluster.nodes]]"));
+  TestCluster cluster(2);
+  EXPECT_EQ(RunToCompletion({"-f", cluster.ConfigPath(0), "-i", "node9", "--data-dir",
+                             dir.path()},
+                            &output),
+            1);
+  EXPECT_THAT(output, HasSubstr("'node9' is not among the [[cluster.nodes]] (node0, node1)"));
+}
+
+TEST_F(ClusterTest, RedisCliWorksAgainstAnyNode) {
+  if (access("/usr/bin/redis-cli", X_OK) != 0) GTEST_SKIP() << "redis-cli is not installed";
+  auto run = [](const std::string& command) {
+    std::string out;
+    FILE* pipe = popen(command.c_str(), "r");
+    if (pipe == nullptr) return out;
+    char buf[256];
+    while (fgets(buf, sizeof(buf), pipe) != nullptr) out += buf;
+    pclose(pipe);
+    return out;
+  };
+  for (int k = 0; k < 12; ++k) {
+    const std::string key = "cli" + std::to_string(k);
+    const int writer = k % 3;
+    const int reader = (k + 1) % 3;
+    EXPECT_EQ(run("redis-cli -p " + std::to_string(cluster_->port(writer)) + " SET " + key +
+                  " v" + std::to_string(k)),
+              "OK\n");
+    EXPECT_EQ(run("redis-cli -p " + std::to_string(cluster_->port(reader)) + " GET " + key),
+              "v" + std::to_string(k) + "\n");
+  }
+}
+
+}  // namespace
+}  // namespace memento::testing
