@@ -94,6 +94,44 @@ void internal::CollapseBatch(std::vector<OwnedMutation>* batch) {
   for (auto& [key, m] : last) batch->push_back(std::move(m));
 }
 
+Status FoldLogIntoSnapshot(wal::Wal* wal, snapshot::SnapshotStore* snapshot, uint64_t up_to_lsn,
+                           const std::function<void(uint64_t records)>& on_batch) {
+  const uint64_t from = snapshot->lsn();
+  if (up_to_lsn <= from) return Status::OK();
+  std::vector<OwnedMutation> batch;
+  size_t batch_bytes = 0;
+  uint64_t batch_lsn = 0;
+  uint64_t folded = 0;
+  auto apply = [&]() -> Status {
+    folded += batch.size();
+    internal::CollapseBatch(&batch);
+    std::vector<storage::Mutation> views;
+    views.reserve(batch.size());
+    for (const OwnedMutation& m : batch) {
+      views.push_back({m.type, m.key, m.value, m.created_ms, m.expire_ms});
+    }
+    Status applied = snapshot->Apply(views, batch_lsn);
+    batch.clear();
+    batch_bytes = 0;
+    if (applied.ok() && on_batch) on_batch(folded);
+    return applied;
+  };
+  Status s =
+      wal->ReadRecords(from, up_to_lsn, [&](uint64_t lsn, const storage::Mutation& m) -> Status {
+        batch.push_back({m.type, std::string(m.key), std::string(m.value), m.created_ms,
+                         m.expire_ms});
+        batch_bytes += m.key.size() + m.value.size();
+        batch_lsn = lsn;
+        if (batch.size() >= kCheckpointBatchRecords || batch_bytes >= kCheckpointBatchBytes) {
+          return apply();
+        }
+        return Status::OK();
+      });
+  if (s.ok() && !batch.empty()) s = apply();
+  if (s.ok()) s = wal->RemoveSegmentsUpTo(snapshot->lsn());
+  return s;
+}
+
 Persistence::Persistence(const PersistenceOptions& options) : options_(options) {}
 
 Persistence::~Persistence() { (void)Close(); }
@@ -213,35 +251,7 @@ Status Persistence::CheckpointLocked() {
   Status s = wal_->Sync();
   const uint64_t from = snapshot_->lsn();
   const uint64_t to = wal_->durable_lsn();
-  std::vector<OwnedMutation> batch;
-  size_t batch_bytes = 0;
-  uint64_t batch_lsn = 0;
-  auto apply = [&]() -> Status {
-    internal::CollapseBatch(&batch);
-    std::vector<storage::Mutation> views;
-    views.reserve(batch.size());
-    for (const OwnedMutation& m : batch) {
-      views.push_back({m.type, m.key, m.value, m.created_ms, m.expire_ms});
-    }
-    Status applied = snapshot_->Apply(views, batch_lsn);
-    batch.clear();
-    batch_bytes = 0;
-    return applied;
-  };
-  if (s.ok() && to > from) {
-    s = wal_->ReadRecords(from, to, [&](uint64_t lsn, const storage::Mutation& m) -> Status {
-      batch.push_back({m.type, std::string(m.key), std::string(m.value), m.created_ms,
-                       m.expire_ms});
-      batch_bytes += m.key.size() + m.value.size();
-      batch_lsn = lsn;
-      if (batch.size() >= kCheckpointBatchRecords || batch_bytes >= kCheckpointBatchBytes) {
-        return apply();
-      }
-      return Status::OK();
-    });
-    if (s.ok() && !batch.empty()) s = apply();
-    if (s.ok()) s = wal_->RemoveSegmentsUpTo(snapshot_->lsn());
-  }
+  if (s.ok()) s = FoldLogIntoSnapshot(wal_.get(), snapshot_.get(), to);
   const int64_t took = MonotonicMicros() - started;
   {
     std::lock_guard<std::mutex> lock(mu_);

@@ -28,6 +28,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -93,6 +94,17 @@ struct OwnedMutation {
 void CollapseBatch(std::vector<OwnedMutation>* batch);
 
 }  // namespace internal
+
+// Folds the log records after snapshot->lsn() up to up_to_lsn into the snapshot, in
+// transactions of bounded size (each batch shortened by CollapseBatch and committed
+// with the LSN of its last record), then deletes the log segments the snapshot covers.
+// The checkpointer and the offline memento-compact both use it. A crash at any point
+// leaves the snapshot at a batch boundary plus the whole log after it: recovery gives
+// the same data. `on_batch` (may be empty) is called after each committed batch with
+// the number of records folded so far. REQUIRES: records up to up_to_lsn are durable
+// in the log (wal->durable_lsn() >= up_to_lsn); one caller at a time.
+Status FoldLogIntoSnapshot(wal::Wal* wal, snapshot::SnapshotStore* snapshot, uint64_t up_to_lsn,
+                           const std::function<void(uint64_t records)>& on_batch = {});
 
 class Persistence final : public table::MutationSink {
  public:

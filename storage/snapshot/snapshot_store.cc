@@ -212,7 +212,10 @@ Result<std::unique_ptr<SnapshotStore::Env>> SnapshotStore::OpenEnv(const std::st
   // MDB_NOTLS: reader slots belong to transactions, not threads, so Load may run on any
   // thread (and a thread may hold two read transactions). Default durability: a commit
   // returns once the data is fsynced.
-  rc = mdb_env_open(e->env, env_dir.c_str(), MDB_NOTLS, 0644);
+  // read_only: MDB_RDONLY, so that a tool can read while the daemon writes (LMDB
+  // supports readers in other processes; they only take a slot in lock.mdb).
+  rc = mdb_env_open(e->env, env_dir.c_str(), MDB_NOTLS | (options.read_only ? MDB_RDONLY : 0),
+                    0644);
   if (rc != MDB_SUCCESS) {
     if (rc == EAGAIN) {
       return Status::Busy("mdb_env_open " + env_dir +
@@ -228,10 +231,15 @@ Result<std::unique_ptr<SnapshotStore::Env>> SnapshotStore::OpenEnv(const std::st
   }
 
   Txn txn;
-  rc = txn.Begin(e->env, 0);
+  rc = txn.Begin(e->env, options.read_only ? MDB_RDONLY : 0);
   if (rc != MDB_SUCCESS) return LmdbStatus(rc, "mdb_txn_begin", env_dir);
   rc = mdb_dbi_open(txn.get(), kMetaDb, 0, &e->meta);
   bool map_full = false;
+  if (rc == MDB_NOTFOUND && options.read_only) {
+    return Status::Corruption("snapshot " + env_dir +
+                              ": no memento meta database (not a memento snapshot, or one "
+                              "still being created)");
+  }
   if (rc == MDB_NOTFOUND) {
     // A new environment, unless it holds something else.
     MDB_dbi main_db;
@@ -301,6 +309,19 @@ Result<std::unique_ptr<SnapshotStore>> SnapshotStore::Open(const std::string& di
   }
   auto compressor = ZstdCompressor::Create(options.compression_level);
   if (!compressor.ok()) return Rewrap(compressor.status(), "snapshot " + dir + ": ");
+  if (options.read_only) {
+    // Nothing is created or cleaned up: the directory may belong to a running daemon.
+    if (!PathExists(dir)) return Status::NotFound("snapshot directory " + dir + " does not exist");
+    Result<std::string> named = ReadCurrentFile(dir);
+    if (!named.ok()) return named.status();
+    auto env = OpenEnv(dir + "/" + *named, options);
+    if (!env.ok()) return env.status();
+    const uint64_t lsn = (*env)->lsn;
+    std::unique_ptr<SnapshotStore> store(
+        new SnapshotStore(dir, options, std::move(*env), std::move(*compressor)));
+    store->lsn_.store(lsn, std::memory_order_release);
+    return store;
+  }
   MEMENTO_RETURN_IF_ERROR(CreateDir(dir));
 
   std::string live;
@@ -361,6 +382,7 @@ SnapshotStore::~SnapshotStore() = default;
 // ============================================================================
 
 Status SnapshotStore::Apply(std::span<const Mutation> mutations, uint64_t lsn) {
+  if (options_.read_only) return Status::NotSupported("snapshot " + dir_ + " is open read-only");
   WriterLock writer(&write_mu_);
   if (!broken_.ok()) return broken_;
   const uint64_t covered = lsn_.load(std::memory_order_acquire);
@@ -623,12 +645,23 @@ Status SnapshotStore::GrowMap(uint64_t batch_bytes) {
 // ============================================================================
 
 Status SnapshotStore::Load(int64_t now_ms, const LoadFn& fn, LoadStats* stats) const {
+  return Scan(
+      now_ms, nullptr,
+      [&fn](std::string_view key, std::string_view value, int64_t created_ms, int64_t expire_ms) {
+        fn(key, value, created_ms, expire_ms);
+        return Status::OK();
+      },
+      stats);
+}
+
+Status SnapshotStore::Scan(int64_t now_ms, const ScanBeginFn& begin, const ScanFn& fn,
+                           LoadStats* stats) const {
   LoadStats local;
   for (int round = 0; round < 2; ++round) {
     bool map_resized = false;
     {
       ReaderLock reader(&env_mu_);
-      Status s = LoadLocked(now_ms, fn, &local, &map_resized);
+      Status s = LoadLocked(now_ms, begin ? &begin : nullptr, fn, &local, &map_resized);
       if (!map_resized) {
         if (stats != nullptr) *stats = local;
         return s;
@@ -641,8 +674,8 @@ Status SnapshotStore::Load(int64_t now_ms, const LoadFn& fn, LoadStats* stats) c
   return Status::IOError("snapshot " + dir_ + ": the map keeps being resized by another process");
 }
 
-Status SnapshotStore::LoadLocked(int64_t now_ms, const LoadFn& fn, LoadStats* stats,
-                                 bool* map_resized) const {
+Status SnapshotStore::LoadLocked(int64_t now_ms, const ScanBeginFn* begin, const ScanFn& fn,
+                                 LoadStats* stats, bool* map_resized) const {
   auto decompressor = ZstdDecompressor::Create();
   if (!decompressor.ok()) return decompressor.status();
   Txn txn;
@@ -652,6 +685,7 @@ Status SnapshotStore::LoadLocked(int64_t now_ms, const LoadFn& fn, LoadStats* st
   auto lsn = GetMeta(txn.get(), env_->meta, kMetaLsn, 8, env_->dir);
   if (!lsn.ok()) return lsn.status();
   stats->lsn = DecodeFixed64(lsn->data());
+  if (begin != nullptr) MEMENTO_RETURN_IF_ERROR((*begin)(stats->lsn));
 
   for (const bool long_db : {false, true}) {
     Cursor cursor;
@@ -691,7 +725,7 @@ Status SnapshotStore::LoadLocked(int64_t now_ms, const LoadFn& fn, LoadStats* st
         value = *raw;
         ++stats->compressed;
       }
-      fn(key, value, rec->created_ms, rec->expire_ms);
+      MEMENTO_RETURN_IF_ERROR(fn(key, value, rec->created_ms, rec->expire_ms));
       ++stats->loaded;
       stats->key_bytes += key.size();
       stats->value_bytes += value.size();
@@ -749,6 +783,7 @@ Status SnapshotStore::CopyCompacted(const std::string& dest_dir) const {
 }
 
 Status SnapshotStore::Compact() {
+  if (options_.read_only) return Status::NotSupported("snapshot " + dir_ + " is open read-only");
   WriterLock writer(&write_mu_);
   if (!broken_.ok()) return broken_;
   std::string old_dir;
@@ -773,14 +808,20 @@ Status SnapshotStore::Compact() {
     ReaderLock reader(&env_mu_);
     s = CopyEnvCompacted(tmp_dir);
   }
+  auto step = [this](const char* what) {
+    if (options_.compact_step_for_testing != nullptr) options_.compact_step_for_testing(what);
+  };
+  if (s.ok()) step("copied");
   // 2. Give it its final name, then 3. point CURRENT at it.
   if (s.ok() && ::rename(tmp_dir.c_str(), new_dir.c_str()) != 0) {
     s = Status::FromErrno("rename " + tmp_dir + " to " + new_dir, errno);
   }
   if (s.ok()) s = SyncPath(dir_);
+  if (s.ok()) step("renamed");
   bool current_durable = true;
   if (s.ok()) {
     s = WriteCurrentFile(dir_, name);
+    if (s.ok()) step("published");
     if (!s.ok()) {
       // The rename may have happened with only the directory fsync failing: then CURRENT
       // already names the new environment, and neither one may be deleted.

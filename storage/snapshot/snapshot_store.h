@@ -64,6 +64,18 @@ struct SnapshotOptions {
   // tests can force collisions. A store written with one hash must not be written with
   // another (Load does not depend on it).
   uint64_t (*long_key_hash_for_testing)(std::string_view key) = nullptr;
+  // Testing only: called between the steps of Compact ("copied": the new environment is
+  // written under its .tmp name; "renamed": it has its final name, CURRENT still names
+  // the old one; "published": CURRENT names it, the old one is not deleted yet) so that
+  // crash tests can end the process there (memento-compact's MEMENTO_COMPACT_CRASH_AT).
+  void (*compact_step_for_testing)(const char* step) = nullptr;
+  // For tools reading a snapshot that a running daemon may be writing (memento-dump):
+  // Open creates, removes and writes nothing (no new environment, no CURRENT, no
+  // clean-up of compaction leftovers: those belong to the writer) and opens the LMDB
+  // environment MDB_RDONLY (LMDB's multi-process readers: no lock on the writer beyond
+  // a reader slot). Open returns NotFound if `dir` or its CURRENT is missing. Apply and
+  // Compact return NotSupported.
+  bool read_only = false;
 };
 
 struct LoadStats {
@@ -89,6 +101,10 @@ class SnapshotStore {
  public:
   using LoadFn = std::function<void(std::string_view key, std::string_view value,
                                     int64_t created_ms, int64_t expire_ms)>;
+  // Scan's callbacks: a non-OK Status stops the scan and is returned.
+  using ScanBeginFn = std::function<Status(uint64_t lsn)>;
+  using ScanFn = std::function<Status(std::string_view key, std::string_view value,
+                                      int64_t created_ms, int64_t expire_ms)>;
 
   // Opens the snapshot directory `dir` (e.g. <data-dir>/snapshot), creating it and an
   // empty environment (lsn() == 0) if absent; its parent must exist. Removes what an
@@ -128,6 +144,13 @@ class SnapshotStore {
   // Compact on this store. Returns Corruption naming the path and the key at the first
   // damaged record (entries before it have been passed to fn). `stats` may be null.
   Status Load(int64_t now_ms, const LoadFn& fn, LoadStats* stats = nullptr) const;
+
+  // Load for memento-dump: the same read transaction and the same entries, but
+  // begin(lsn) is called first, inside the transaction, with the LSN of the state that
+  // follows (so the caller can read the log after it while that state stays pinned),
+  // and begin or fn can stop the scan by returning an error, which Scan returns.
+  Status Scan(int64_t now_ms, const ScanBeginFn& begin, const ScanFn& fn,
+              LoadStats* stats = nullptr) const;
 
   // Writes the committed state, compacted (free pages omitted: LMDB's mdb_env_copy2 with
   // MDB_CP_COMPACT), as a complete snapshot directory `dest_dir` (CURRENT + snap-000001/)
@@ -175,8 +198,8 @@ class SnapshotStore {
   Status FindLongKey(MDB_txn* txn, std::string_view key, LongKeyLookup* out) const
       MEMENTO_TSA(requires_shared_capability(env_mu_));
 
-  Status LoadLocked(int64_t now_ms, const LoadFn& fn, LoadStats* stats, bool* map_resized) const
-      MEMENTO_TSA(requires_shared_capability(env_mu_));
+  Status LoadLocked(int64_t now_ms, const ScanBeginFn* begin, const ScanFn& fn, LoadStats* stats,
+                    bool* map_resized) const MEMENTO_TSA(requires_shared_capability(env_mu_));
   Status CopyEnvCompacted(const std::string& env_dir) const
       MEMENTO_TSA(requires_shared_capability(env_mu_));
   // Raises the map size: doubles it, or more if the failed batch of `batch_bytes` key
