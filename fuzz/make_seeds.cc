@@ -17,6 +17,9 @@
 #include <string_view>
 #include <vector>
 
+#include "storage/dump/dump_format.h"
+#include "storage/dump/dump_io.h"
+#include "storage/dump/dump_writer.h"
 #include "storage/mutation.h"
 #include "storage/snapshot/record_codec.h"
 #include "storage/snapshot/zstd_codec.h"
@@ -249,6 +252,40 @@ void ProtocolSeeds() {
                                       11, 255, 9, 3, 10, 8, 5, 3, 6, 4, 12, 2, 8}));
 }
 
+// dump_reader: a mode byte (bit 0: known size; bit 1: repair checksums), then a dump.
+void DumpSeeds() {
+  namespace dump = memento::dump;
+  auto make = [](std::string_view node, uint64_t key_count,
+                 const std::vector<std::pair<std::string, std::string>>& entries) {
+    dump::StringSink sink;
+    dump::DumpHeader h;
+    h.node = std::string(node);
+    h.created_ms = 1700000000000;
+    h.data_lsn = 77;
+    h.key_count = key_count;
+    auto w = dump::DumpWriter::Create(&sink, h);
+    if (!w.ok()) std::exit(1);
+    int64_t expire = -1;
+    for (const auto& [k, v] : entries) {
+      if (!(*w)->Add(k, v, 1700000000000, expire).ok()) std::exit(1);
+      expire = expire == -1 ? 1800000000000 : -1;
+    }
+    if (!(*w)->Finish().ok()) std::exit(1);
+    return sink.contents();
+  };
+  Write("dump_reader", "empty", std::string("\x01", 1) + make("", 0, {}));
+  const std::vector<std::pair<std::string, std::string>> few = {
+      {"a", "1"}, {"", std::string("\0\r\n", 3)}, {std::string(600, 'L'), "long key"},
+      {"empty-value", ""}, {"text", "hello hello hello hello hello"}};
+  Write("dump_reader", "few-keys", std::string("\x01", 1) + make("db1", few.size(), few));
+  Write("dump_reader", "few-keys-piped", std::string("\x02", 1) +
+                                             make("db1", dump::kUnknownKeyCount, few));
+  // Two blocks: the first one fills up with a 1 MiB (compressible) value.
+  const std::vector<std::pair<std::string, std::string>> two = {
+      {"big", std::string(1u << 20, 'z')}, {"after", "x"}};
+  Write("dump_reader", "two-blocks", std::string("\x03", 1) + make("n", two.size(), two));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -260,6 +297,7 @@ int main(int argc, char** argv) {
   WalSeeds();
   SnapshotSeeds();
   ProtocolSeeds();
+  DumpSeeds();
   std::printf("seeds written under %s\n", g_root.c_str());
   return 0;
 }

@@ -9,13 +9,16 @@
 //   2. the table itself (Read of every key, ForEach, a full Scan);
 //   3. the log: after every operation, the mutations it emitted, applied to a shadow
 //      map, give the model's live keys; at the end the segment is read back with
-//      wal::Reader, each payload decoded with wal::DecodeMutation and replayed into a
-//      fresh Table the way recovery does (ReplayIntoTable below mirrors
-//      ApplyToTable in daemon/persistence.cc; keep the two in step).
+//      wal::Reader, each payload decoded with wal::DecodeMutation and replayed into
+//      fresh Tables: once with no clock (the log must hold everything), once the way
+//      recovery does it at "now" (ReplayIntoTable below mirrors ApplyToTable in
+//      daemon/persistence.cc, which is file-local there; keep the two in step, or
+//      better, export it and call it from here).
 //
 // Input: byte 0 picks the shard count (1, 2, 4 or 256: few shards make rehashing and
 // shared-shard WriteMulti likely); then one operation per opcode byte, its operands
-// following (see Op). Time starts at kStartMs and moves only when an operation says so.
+// following (see Op; a key is one byte, KeyFor). At most kMaxOps operations. Time
+// starts at kStartMs and moves only when an operation says so.
 #include <cstddef>
 #include <cstdint>
 #include <map>
