@@ -158,7 +158,7 @@ void Connection::BeginDrain() {
       linger_ = false;  // the server is going away; no time to wait for the peer
       // A forwarded request's reply is still due: wait for it (the loop's drain
       // deadline bounds the wait).
-      if (pending_output() == 0 && !waiting_deferred_) {
+      if (unsent_output() == 0 && held_.empty()) {
         Close(/*graceful=*/true);
         return;
       }
@@ -251,13 +251,14 @@ void Connection::Process() {
   if (awaiting_commit_) return;  // OnCommitted() resumes
   for (;;) {
     const size_t mark = out_.size();
-    const bool was_waiting = waiting_deferred_;
+    const uint64_t executed_before = executed_;
     bool stalled_on_output = state_ == State::kOpen && ExecuteBuffered();
-    // A request that deferred wrote no bytes yet, but its reply (which may
-    // acknowledge a write made in this round, e.g. the local part of a multi-node
-    // DEL) must wait for the commit like the others.
-    const bool deferred_now = waiting_deferred_ && !was_waiting;
-    if ((out_.size() != mark || deferred_now) && handler_->HasUncommitted()) {
+    // Not "did out_ grow": a reply may be held behind a deferred one, or be the
+    // deferred one itself (which may acknowledge a write made in this round, e.g. the
+    // local part of a multi-node DEL). Whatever this round executed waits for the
+    // commit; held replies leave only after it anyway (OnCommitted drops them on
+    // failure).
+    if (executed_ != executed_before && handler_->HasUncommitted()) {
       // Hold this round's replies until the loop's CommitRound() (see
       // CommandHandler::HasUncommitted). Nothing after `mark` is sent until then.
       awaiting_commit_ = true;
@@ -269,7 +270,7 @@ void Connection::Process() {
       return;
     }
     if (!Flush()) return;
-    if (state_ == State::kClosing && pending_output() == 0 && !waiting_deferred_) {
+    if (state_ == State::kClosing && unsent_output() == 0 && held_.empty()) {
       FinishClosing();
       return;
     }
@@ -284,8 +285,12 @@ void Connection::OnCommitted(const Status& status) {
   awaiting_commit_ = false;
   if (state_ == State::kClosed) return;
   if (!status.ok()) {
-    // Never acknowledge what may not be durable: drop the round's replies.
+    // Never acknowledge what may not be durable: drop the round's replies, and the
+    // held ones (some may be this round's; the connection closes anyway).
     out_.resize(commit_mark_);
+    held_.clear();
+    held_bytes_ = 0;
+    AimReplies();
     std::string message = "ERR write not persisted, connection closed: ";
     for (char ch : status.message()) message.push_back(ch == '\r' || ch == '\n' ? ' ' : ch);
     reply_->Error(message);
@@ -294,11 +299,24 @@ void Connection::OnCommitted(const Status& status) {
   Process();
 }
 
-void Connection::OnDeferredReply(std::string bytes) {
-  if (state_ == State::kClosed || !waiting_deferred_) return;
-  waiting_deferred_ = false;
-  if (state_ == State::kLingering) return;  // the peer is gone (or we are)
-  out_ += bytes;
+void Connection::OnDeferredReply(uint64_t sequence, std::string bytes) {
+  if (state_ == State::kClosed || state_ == State::kLingering) return;
+  auto it = held_.begin();
+  while (it != held_.end() && it->sequence != sequence) ++it;
+  if (it == held_.end() || it->arrived) return;  // dropped (failed commit) or twice
+  it->arrived = true;
+  held_bytes_ += bytes.size();
+  it->reply = std::move(bytes);
+  // Release, in order, every deferred reply that has arrived with nothing before it
+  // still missing, and the replies held behind each.
+  while (!held_.empty() && held_.front().arrived) {
+    Held& front = held_.front();
+    held_bytes_ -= front.reply.size() + front.after.size();
+    out_ += front.reply;
+    out_ += front.after;
+    held_.pop_front();
+  }
+  AimReplies();
   if (output_over_limit()) {
     log::Warning("client %s: %zu bytes of unsent replies, over the output buffer limit "
                  "(%zu); closing it",
@@ -309,6 +327,12 @@ void Connection::OnDeferredReply(std::string bytes) {
     StartClosing(/*linger=*/false);
   }
   Process();
+}
+
+void Connection::AimReplies() {
+  std::string* target = held_.empty() ? &out_ : &held_.back().after;
+  text_reply_.set_output(target);
+  resp_reply_.set_output(target);
 }
 
 void Connection::ChooseLimits() {
@@ -333,7 +357,7 @@ void Connection::CloseIdle() {
 bool Connection::ExecuteBuffered() {
   uint64_t executed = 0;
   bool stalled = false;
-  while (state_ == State::kOpen && !waiting_deferred_) {
+  while (state_ == State::kOpen && held_.size() < kMaxDeferredReplies) {
     if (output_paused()) {
       stalled = true;
       break;
@@ -384,12 +408,19 @@ bool Connection::ExecuteBuffered() {
       StartClosing(/*linger=*/false);
       break;
     }
+    // Replies go to a held buffer while a deferred reply is outstanding (AimReplies).
+    std::string* const target = held_.empty() ? &out_ : &held_.back().after;
+    const size_t target_before = target->size();
     handler_->Execute(session_, argv_, *reply_);
     ++executed;
+    ++executed_;
+    if (!held_.empty()) held_bytes_ += target->size() - target_before;
     if (session_.deferred) {
-      // The reply comes later (OnDeferredReply); later requests wait for it.
+      // The reply comes later (OnDeferredReply); the replies of later requests are
+      // held behind it.
       session_.deferred = false;
-      waiting_deferred_ = true;
+      held_.push_back(Held{.sequence = session_.next_deferred - 1});
+      AimReplies();
     }
     if (output_over_limit()) {
       // One reply (a large value, KEYS) went past the hard limit: back-pressure
@@ -452,13 +483,15 @@ void Connection::UpdateInterest() {
   uint32_t want = 0;
   switch (state_) {
     case State::kOpen:
-      // Not while a deferred reply is due: the input stays bounded by what is
-      // already buffered, and EOF (level-triggered) does not spin the loop.
-      if (!peer_eof_ && !output_paused() && !waiting_deferred_) want |= EPOLLIN;
-      if (pending_output() > 0) want |= EPOLLOUT;
+      // Not at the deferred-reply limit: the input stays bounded by what is already
+      // buffered until the oldest arrives.
+      if (!peer_eof_ && !output_paused() && held_.size() < kMaxDeferredReplies) {
+        want |= EPOLLIN;
+      }
+      if (unsent_output() > 0) want |= EPOLLOUT;
       break;
     case State::kClosing:
-      if (pending_output() > 0) want |= EPOLLOUT;
+      if (unsent_output() > 0) want |= EPOLLOUT;
       break;
     case State::kLingering:
       want = EPOLLIN;
@@ -489,7 +522,7 @@ void Connection::StartClosing(bool linger) {
 }
 
 void Connection::FinishClosing() {
-  assert(state_ == State::kClosing && pending_output() == 0);
+  assert(state_ == State::kClosing && unsent_output() == 0 && held_.empty());
   if (!linger_ || peer_eof_) {
     Close(/*graceful=*/true);
     return;
@@ -521,6 +554,9 @@ void Connection::Close(bool graceful) {
   in_capacity_ = in_start_ = in_end_ = 0;
   std::string().swap(out_);
   out_sent_ = 0;
+  held_.clear();
+  held_bytes_ = 0;
+  AimReplies();
   LoopCounters::Sub(counters_->connected_clients, 1);
   LoopCounters::Add(counters_->closed_connections, 1);
 }

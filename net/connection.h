@@ -33,6 +33,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -90,9 +91,9 @@ class Connection {
   // them with one error and closes (not ok).
   void OnCommitted(const Status& status);
 
-  // The reply of the request that deferred (DeferReply()) arrived: queue it and go
-  // on with the requests after it.
-  void OnDeferredReply(std::string bytes);
+  // Deferred reply `sequence` (DeferReply()) arrived: it and the replies held behind
+  // it go out once every deferred reply before it has arrived too.
+  void OnDeferredReply(uint64_t sequence, std::string bytes);
 
   uint64_t id() const { return session_.id; }
   State state() const { return state_; }
@@ -100,7 +101,11 @@ class Connection {
   int64_t linger_deadline_us() const { return linger_deadline_us_; }
 
  private:
-  size_t pending_output() const { return out_.size() - out_sent_; }
+  // Encoded and sendable, not yet sent.
+  size_t unsent_output() const { return out_.size() - out_sent_; }
+  // Everything this connection's replies hold: unsent plus held behind a deferred
+  // reply. What the output limits and back-pressure count.
+  size_t pending_output() const { return unsent_output() + held_bytes_; }
   bool output_paused() const { return pending_output() > options_.output_pause_bytes; }
   bool output_over_limit() const {
     return options_.max_output_buffer != 0 && pending_output() > options_.max_output_buffer;
@@ -143,9 +148,21 @@ class Connection {
   bool peer_eof_ = false;  // the peer shut down its sending side
   bool dialect_chosen_ = false;
   bool awaiting_commit_ = false;  // replies from out_[commit_mark_..] wait for CommitRound()
-  // A request's reply was deferred (DeferReply()): nothing more is executed or read
-  // until OnDeferredReply().
-  bool waiting_deferred_ = false;
+  // Deferred replies not yet all arrived, oldest first. Each holds its reply once it
+  // arrives and the replies of the requests executed after it (before the next
+  // deferral), which cannot be sent before it. While this is not empty the reply
+  // encoders append to held_.back().after instead of out_ (AimReplies()).
+  struct Held {
+    uint64_t sequence = 0;
+    bool arrived = false;
+    std::string reply;
+    std::string after;
+  };
+  std::deque<Held> held_;
+  size_t held_bytes_ = 0;  // of every reply and after in held_
+  uint64_t executed_ = 0;  // requests executed over the connection's life
+  // Points the reply encoders at out_, or at the newest held buffer.
+  void AimReplies();
   size_t commit_mark_ = 0;
   // A reply took the output past max_output_buffer: no more execution, and the
   // connection is closed (output discarded) as soon as the round's commit allows.

@@ -184,13 +184,16 @@ void EventLoop::OnWakeup() {
     }
     connections_.emplace(handoff.id, std::move(connection));
   }
-  for (auto& [id, bytes] : mailbox_->Take()) {
-    auto it = connections_.find(id);
+  for (ReplyMailbox::Completed& done : mailbox_->Take()) {
+    auto it = connections_.find(done.connection_id);
     if (it == connections_.end()) continue;  // closed meanwhile: the reply is dropped
     Connection* connection = it->second.get();
     const Connection::State before = connection->state();
-    connection->OnDeferredReply(std::move(bytes));
-    if (connection->awaiting_commit()) awaiting_commit_.push_back(id);
+    const bool was_awaiting = connection->awaiting_commit();
+    connection->OnDeferredReply(done.sequence, std::move(done.bytes));
+    if (connection->awaiting_commit() && !was_awaiting) {
+      awaiting_commit_.push_back(done.connection_id);
+    }
     AfterEvents(connection, before);
   }
   if (stop && !draining_) {

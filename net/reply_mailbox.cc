@@ -20,27 +20,28 @@ DeferredReply DeferReply(Session& session) {
   DeferredReply handle;
   handle.mailbox_ = session.mailbox;
   handle.connection_id_ = session.id;
+  handle.sequence_ = session.next_deferred++;
   return handle;
 }
 
 void DeferredReply::Complete(std::string bytes) {
   if (mailbox_ == nullptr) return;
-  mailbox_->Post(connection_id_, std::move(bytes));
+  mailbox_->Post(connection_id_, sequence_, std::move(bytes));
   mailbox_.reset();  // once
 }
 
-void ReplyMailbox::Post(uint64_t id, std::string bytes) {
+void ReplyMailbox::Post(uint64_t id, uint64_t sequence, std::string bytes) {
   std::lock_guard<std::mutex> lock(mu_);
   if (closed_) return;
-  completed_.emplace_back(id, std::move(bytes));
+  completed_.push_back(Completed{id, sequence, std::move(bytes)});
   uint64_t one = 1;
   // Under the lock: Close() cannot close the fd in between. Cannot fail short of a
   // counter overflow.
   (void)!::write(wake_fd_, &one, sizeof(one));
 }
 
-std::vector<std::pair<uint64_t, std::string>> ReplyMailbox::Take() {
-  std::vector<std::pair<uint64_t, std::string>> taken;
+std::vector<ReplyMailbox::Completed> ReplyMailbox::Take() {
+  std::vector<Completed> taken;
   std::lock_guard<std::mutex> lock(mu_);
   taken.swap(completed_);
   return taken;

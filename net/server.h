@@ -41,8 +41,8 @@ class DeferredReply {
  public:
   DeferredReply() = default;
   // Sends `bytes`, already encoded in the session's dialect, as the reply of the
-  // request that deferred; the connection then goes on with its next request. Any
-  // thread. If the connection or its loop is gone, the bytes are dropped.
+  // request that deferred, in its place among the connection's replies. Any thread.
+  // If the connection or its loop is gone, the bytes are dropped.
   void Complete(std::string bytes);
   bool valid() const { return mailbox_ != nullptr; }
 
@@ -50,6 +50,7 @@ class DeferredReply {
   friend DeferredReply DeferReply(struct Session& session);
   std::shared_ptr<ReplyMailbox> mailbox_;
   uint64_t connection_id_ = 0;
+  uint64_t sequence_ = 0;  // which of the connection's deferred replies
 };
 
 // What the command layer sees of a connection. Owned by the connection; lives as
@@ -70,19 +71,27 @@ struct Session {
   // Set by DeferReply(): the request being executed is answered later. Read and
   // cleared by the connection after Execute() returns.
   bool deferred = false;
+  // The sequence number DeferReply() gives the next deferred reply.
+  uint64_t next_deferred = 0;
   // Where deferred replies of this connection are posted (set by the connection;
   // null outside a server, e.g. in unit tests of the command layer).
   std::shared_ptr<ReplyMailbox> mailbox;
 };
 
 // Called by a CommandHandler inside Execute() instead of describing a reply: the
-// request's reply will come through the returned handle's Complete(). Until then
-// the connection executes none of its later requests (replies stay in request
-// order) and reads no more input; other connections are served as usual. If the
-// round executed writes, the deferred reply, like every reply of the round, is sent
-// only after the round's CommitRound().
+// request's reply will come through the returned handle's Complete(). The connection
+// goes on executing its later requests (a pipelining client keeps many forwarded
+// requests in flight, up to kMaxDeferredReplies), but holds their replies back until
+// the deferred ones before them have arrived: replies leave in request order. Held
+// replies count toward the connection's output limits. If the round executed writes,
+// the deferred reply, like every reply of the round, is sent only after the round's
+// CommitRound().
 // REQUIRES: session.mailbox is set (a connection of a running Server).
 DeferredReply DeferReply(Session& session);
+
+// Deferred replies one connection may wait for at once; at the limit it executes
+// nothing more until the oldest arrives.
+inline constexpr size_t kMaxDeferredReplies = 256;
 
 // A loop's inbox of completed deferred replies: any thread posts, the loop thread
 // takes them after an eventfd wakeup. Internal to net/ (declared here because the
@@ -90,9 +99,14 @@ DeferredReply DeferReply(Session& session);
 class ReplyMailbox {
  public:
   explicit ReplyMailbox(int wake_fd) : wake_fd_(wake_fd) {}
+  struct Completed {
+    uint64_t connection_id;
+    uint64_t sequence;
+    std::string bytes;
+  };
   // Queues `bytes` for connection `id` and wakes the loop; dropped once Close()d.
-  void Post(uint64_t id, std::string bytes);
-  std::vector<std::pair<uint64_t, std::string>> Take();
+  void Post(uint64_t id, uint64_t sequence, std::string bytes);
+  std::vector<Completed> Take();
   // The loop is going away: later posts are dropped (the wakeup fd may be closed).
   void Close();
 
@@ -100,7 +114,7 @@ class ReplyMailbox {
   std::mutex mu_;
   const int wake_fd_;
   bool closed_ = false;                                       // guarded by mu_
-  std::vector<std::pair<uint64_t, std::string>> completed_;  // guarded by mu_
+  std::vector<Completed> completed_;  // guarded by mu_
 };
 
 class CommandHandler {

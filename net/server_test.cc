@@ -84,6 +84,11 @@ class StubHandler : public CommandHandler {
         std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
         deferred.Complete(std::move(bytes));
       });
+    } else if (command == "PARK" && argv.size() == 2) {
+      // PARK x: deferred until the test calls ReleaseParked().
+      DeferredReply deferred = DeferReply(session);
+      std::lock_guard<std::mutex> lock(mu_);
+      parked_.emplace_back(deferred, std::string(argv[1]) + "\r\n");
     } else if (command == "WRITE" && argv.size() == 2) {
       // A "write": its reply must wait for CommitRound().
       t_uncommitted = true;
@@ -118,6 +123,15 @@ class StubHandler : public CommandHandler {
     fail_commits_ = true;
   }
   uint64_t commits() const { return commits_.load(std::memory_order_relaxed); }
+  // Completes every PARKed request, newest first (the opposite of their order).
+  void ReleaseParked() {
+    std::vector<std::pair<DeferredReply, std::string>> parked;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      parked.swap(parked_);
+    }
+    for (auto it = parked.rbegin(); it != parked.rend(); ++it) it->first.Complete(it->second);
+  }
 
   uint64_t executed() const { return executed_.load(std::memory_order_relaxed); }
   size_t distinct_threads() {
@@ -131,6 +145,7 @@ class StubHandler : public CommandHandler {
   std::mutex mu_;
   std::set<std::thread::id> threads_;
   std::vector<std::thread> completers_;  // guarded by mu_
+  std::vector<std::pair<DeferredReply, std::string>> parked_;  // guarded by mu_
   static thread_local bool t_uncommitted;
   std::atomic<uint64_t> commits_{0};
   std::mutex gate_mu_;
@@ -633,6 +648,38 @@ TEST_F(ServerTest, DeferredRepliesKeepRequestOrder) {
   auto client = Connect();
   ASSERT_TRUE(client->Send("ECHO a\r\nLATER b 100\r\nECHO c\r\nLATER d 0\r\nECHO e\r\n"));
   for (const char* want : {"a", "b", "c", "d", "e"}) EXPECT_EQ(client->ReadLine(), want);
+}
+
+TEST_F(ServerTest, RequestsAfterADeferredOneRunAtOnceButTheirRepliesWait) {
+  StartServer();
+  auto client = Connect();
+  ASSERT_TRUE(client->Send("PARK a\r\nECHO b\r\nPARK c\r\nLATER d 0\r\nECHO e\r\n"));
+  // Every request ran (a pipelining client keeps several forwarded requests in
+  // flight) ...
+  const int64_t deadline = NowMs() + 5000;
+  while (handler_.executed() < 5 && NowMs() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_EQ(handler_.executed(), 5u);
+  // ... but nothing is sent before the first reply, which has not come.
+  EXPECT_FALSE(client->ReadLine(/*timeout_ms=*/200).has_value());
+  handler_.ReleaseParked();  // completes c, then a
+  for (const char* want : {"a", "b", "c", "d", "e"}) EXPECT_EQ(client->ReadLine(), want);
+}
+
+TEST_F(ServerTest, ManyDeferredRepliesArrivingInAnyOrderLeaveInRequestOrder) {
+  StartServer();
+  auto client = Connect();
+  std::string batch;
+  for (int i = 0; i < 600; ++i) {  // past kMaxDeferredReplies: execution pauses, resumes
+    batch += i % 3 == 0 ? "ECHO e" + std::to_string(i) + "\r\n"
+                        : "LATER l" + std::to_string(i) + " " + std::to_string(i % 7) + "\r\n";
+  }
+  std::thread sender([&] { EXPECT_TRUE(client->Send(batch)); });
+  for (int i = 0; i < 600; ++i) {
+    ASSERT_EQ(client->ReadLine(), (i % 3 == 0 ? "e" : "l") + std::to_string(i)) << i;
+  }
+  sender.join();
 }
 
 TEST_F(ServerTest, ADeferredReplyDoesNotHoldOtherConnections) {

@@ -20,6 +20,8 @@ class RespReplyBuilder final : public ReplyBuilder {
  public:
   // "*out" must outlive this builder; replies are appended to it.
   explicit RespReplyBuilder(std::string* out) : out_(out) {}
+  // From now on, appends to "*out" instead (which must outlive the builder).
+  void set_output(std::string* out) { out_ = out; }
 
   void Ok() override;
   void Null() override;

@@ -21,6 +21,8 @@ class TextReplyBuilder final : public ReplyBuilder {
  public:
   // "*out" must outlive this builder; replies are appended to it.
   explicit TextReplyBuilder(std::string* out) : out_(out) {}
+  // From now on, appends to "*out" instead (which must outlive the builder).
+  void set_output(std::string* out) { out_ = out; }
 
   void Ok() override;
   void Null() override;

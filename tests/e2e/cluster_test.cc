@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <iterator>
 #include <memory>
 #include <optional>
 #include <set>
@@ -391,6 +392,17 @@ TEST_F(ClusterTest, APeerThatStopsAnsweringTimesOutWithClusterdown) {
   ASSERT_EQ(RespCall(c, {"SET", on2, "x"}), "+OK");
   // SIGSTOP: the node's sockets stay open but nothing answers (a hung machine).
   ASSERT_TRUE(cluster_->node(2).Signal(SIGSTOP));
+  // kill() returns before every thread has stopped: wait until /proc says so.
+  const std::string stat = "/proc/" + std::to_string(cluster_->node(2).pid()) + "/stat";
+  bool stopped = false;
+  for (int i = 0; i < 500 && !stopped; ++i) {
+    std::ifstream in(stat);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const size_t paren = text.rfind(')');
+    stopped = paren != std::string::npos && paren + 2 < text.size() && text[paren + 2] == 'T';
+    if (!stopped) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  ASSERT_TRUE(stopped);
   const auto start = Clock::now();
   const std::string reply = RespCall(c, {"GET", on2});
   const auto took = Clock::now() - start;
