@@ -318,15 +318,19 @@ void Connection::OnDeferredReply(uint64_t sequence, std::string bytes) {
   }
   AimReplies();
   if (output_over_limit()) {
-    log::Warning("client %s: %zu bytes of unsent replies, over the output buffer limit "
-                 "(%zu); closing it",
-                 session_.peer.c_str(), pending_output(), options_.max_output_buffer);
-    LoopCounters::Add(counters_->output_limit_disconnections, 1);
-    output_overflow_ = true;
-    in_start_ = in_end_ = 0;
-    StartClosing(/*linger=*/false);
+    OverOutputLimit();
   }
   Process();
+}
+
+void Connection::OverOutputLimit() {
+  log::Warning("client %s: %zu bytes of unsent replies, over the output buffer limit "
+               "(%zu); closing it",
+               session_.peer.c_str(), pending_output(), options_.max_output_buffer);
+  LoopCounters::Add(counters_->output_limit_disconnections, 1);
+  output_overflow_ = true;
+  in_start_ = in_end_ = 0;
+  StartClosing(/*linger=*/false);
 }
 
 void Connection::AimReplies() {
@@ -426,13 +430,7 @@ bool Connection::ExecuteBuffered() {
       // One reply (a large value, KEYS) went past the hard limit: back-pressure
       // cannot help, the memory is already taken. Process() closes the connection
       // once this round's writes are committed.
-      log::Warning("client %s: %zu bytes of unsent replies, over the output buffer limit "
-                   "(%zu); closing it",
-                   session_.peer.c_str(), pending_output(), options_.max_output_buffer);
-      LoopCounters::Add(counters_->output_limit_disconnections, 1);
-      output_overflow_ = true;
-      in_start_ = in_end_ = 0;
-      StartClosing(/*linger=*/false);
+      OverOutputLimit();
       break;
     }
     if (session_.close_after_reply) StartClosing(/*linger=*/true);

@@ -163,6 +163,9 @@ class Connection {
   uint64_t executed_ = 0;  // requests executed over the connection's life
   // Points the reply encoders at out_, or at the newest held buffer.
   void AimReplies();
+  // The replies went past max_output_buffer: counted, and the connection closes
+  // (output discarded) as soon as the round's commit allows.
+  void OverOutputLimit();
   size_t commit_mark_ = 0;
   // A reply took the output past max_output_buffer: no more execution, and the
   // connection is closed (output discarded) as soon as the round's commit allows.

@@ -15,15 +15,6 @@ namespace {
 
 constexpr size_t kReadChunk = 64 * 1024;
 
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); i++) {
-    char x = a[i];
-    if (x >= 'a' && x <= 'z') x = static_cast<char>(x - 'a' + 'A');
-    if (x != b[i]) return false;
-  }
-  return true;
-}
 
 // SET, APPEND and PREPEND take the rest of the line after the key as their value.
 bool TakesRestOfLine(std::string_view command) {

@@ -23,6 +23,14 @@ constexpr size_t kMaxDepth = 64;
 // A reply never announces more than this many elements up front to be reserved.
 constexpr int64_t kMaxReserve = 1024;
 
+std::optional<int64_t> ParseInteger(std::string_view text) {
+  int64_t value = 0;
+  if (!ParseInt64(text, &value)) return std::nullopt;
+  return value;
+}
+
+}  // namespace
+
 bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); i++) {
@@ -32,14 +40,6 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
   }
   return true;
 }
-
-std::optional<int64_t> ParseInteger(std::string_view text) {
-  int64_t value = 0;
-  if (!ParseInt64(text, &value)) return std::nullopt;
-  return value;
-}
-
-}  // namespace
 
 TextShape TextShapeOf(std::string_view command) {
   for (std::string_view block : {"KEYS", "INFO", "MGET", "TIME", "CLUSTERINFO"}) {

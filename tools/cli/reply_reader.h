@@ -34,6 +34,9 @@ namespace memento::client {
 
 enum class TextShape : uint8_t { kLine, kBlock, kGetp, kNone };
 
+// True if `word` equals `upper` ignoring ASCII case. REQUIRES: `upper` is upper case.
+bool EqualsIgnoreCase(std::string_view word, std::string_view upper);
+
 // The shape of the text-protocol reply to a request whose first word is `command`
 // (any case).
 TextShape TextShapeOf(std::string_view command);

@@ -21,6 +21,35 @@ std::string VersionLine(std::string_view program) {
   return std::string(program) + " " + kVersion + "\n";
 }
 
+FlagWalker::FlagWalker(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) args_.emplace_back(argv[i]);
+}
+
+bool FlagWalker::Next(std::string_view* flag) {
+  if (next_ >= args_.size()) return false;
+  std::string_view a = args_[next_++];
+  has_inline_ = false;
+  const size_t eq = a.find('=');
+  if (a.starts_with("--") && eq != std::string_view::npos) {
+    inline_value_ = a.substr(eq + 1);
+    a = a.substr(0, eq);
+    has_inline_ = true;
+  }
+  *flag = a;
+  return true;
+}
+
+bool FlagWalker::Value(std::string_view* value) {
+  if (has_inline_) {
+    has_inline_ = false;
+    *value = inline_value_;
+    return true;
+  }
+  if (next_ >= args_.size()) return false;
+  *value = args_[next_++];
+  return true;
+}
+
 bool StderrIsTerminal() { return isatty(STDERR_FILENO) == 1; }
 
 std::string WithThousands(uint64_t n) {

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace memento::tools {
 
@@ -64,6 +65,29 @@ class Progress {
 // Parses "--progress"/"--quiet" style choices: returns kAlways for progress, kNever
 // for quiet, kAuto when neither (a later flag wins; callers keep the last one seen).
 bool StderrIsTerminal();
+
+// Walks a tool's arguments: "--name value", "--name=value" and "-x value".
+//   FlagWalker flags(argc, argv);
+//   std::string_view flag, value;
+//   while (flags.Next(&flag)) {
+//     if (flag == "-o") { if (!flags.Value(&value)) return Usage("-o needs a file"); ... }
+//   }
+// "*argv" must outlive the walker (the views point into it).
+class FlagWalker {
+ public:
+  FlagWalker(int argc, char** argv);
+  // The next argument, without an inline "=value"; false when there are no more.
+  bool Next(std::string_view* flag);
+  // The current flag's value: its "=value" if it had one, else the next argument
+  // (consumed). False if there is none.
+  bool Value(std::string_view* value);
+
+ private:
+  std::vector<std::string_view> args_;
+  size_t next_ = 0;
+  std::string_view inline_value_;
+  bool has_inline_ = false;
+};
 
 // "12,345,678".
 std::string WithThousands(uint64_t n);

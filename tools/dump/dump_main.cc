@@ -70,25 +70,9 @@ int Usage(const std::string& why) {
 
 // Returns an exit code if the program must stop now (help, version, usage error).
 std::optional<int> ParseFlags(int argc, char** argv, Flags* f) {
-  std::vector<std::string_view> args(argv + 1, argv + argc);
-  for (size_t i = 0; i < args.size(); ++i) {
-    std::string_view a = args[i];
-    std::string_view value;
-    bool has_inline = false;
-    if (a.starts_with("--") && a.find('=') != std::string_view::npos) {
-      value = a.substr(a.find('=') + 1);
-      a = a.substr(0, a.find('='));
-      has_inline = true;
-    }
-    auto need = [&](std::string_view* out) -> bool {
-      if (has_inline) {
-        *out = value;
-        return true;
-      }
-      if (i + 1 >= args.size()) return false;
-      *out = args[++i];
-      return true;
-    };
+  FlagWalker flags(argc, argv);
+  std::string_view a;
+  while (flags.Next(&a)) {
     std::string_view v;
     if (a == "--help") {
       fputs(kUsage, stdout);
@@ -97,21 +81,21 @@ std::optional<int> ParseFlags(int argc, char** argv, Flags* f) {
       fputs(VersionLine(kProgram).c_str(), stdout);
       return kExitOk;
     } else if (a == "--data-dir") {
-      if (!need(&v)) return Usage("--data-dir needs a directory");
+      if (!flags.Value(&v)) return Usage("--data-dir needs a directory");
       f->data_dir = v;
     } else if (a == "-o" || a == "--output") {
-      if (!need(&v)) return Usage("-o needs a file name (or '-' for stdout)");
+      if (!flags.Value(&v)) return Usage("-o needs a file name (or '-' for stdout)");
       f->output = v;
     } else if (a == "--format") {
-      if (!need(&v)) return Usage("--format needs dump or jsonl");
+      if (!flags.Value(&v)) return Usage("--format needs dump or jsonl");
       if (v != "dump" && v != "jsonl") return Usage("--format must be dump or jsonl");
       f->format = v;
     } else if (a == "--prefix") {
-      if (!need(&v)) return Usage("--prefix needs a value");
+      if (!flags.Value(&v)) return Usage("--prefix needs a value");
       f->prefix = v;
     } else if (a == "--level") {
       int64_t n = 0;
-      if (!need(&v) || !ParseInt64(v, &n) || n < 1 || n > 19) {
+      if (!flags.Value(&v) || !ParseInt64(v, &n) || n < 1 || n > 19) {
         return Usage("--level needs a number from 1 to 19");
       }
       f->level = static_cast<int>(n);
@@ -120,7 +104,7 @@ std::optional<int> ParseFlags(int argc, char** argv, Flags* f) {
     } else if (a == "-q" || a == "--quiet") {
       f->progress = ProgressMode::kNever;
     } else if (a == "-h" || a == "--host" || a == "-p" || a == "--port") {
-      if (!need(&v)) return Usage(std::string(a) + " needs a value");
+      if (!flags.Value(&v)) return Usage(std::string(a) + " needs a value");
       f->remote = true;
     } else {
       return Usage("unknown argument '" + std::string(a) + "'");

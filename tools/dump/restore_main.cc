@@ -86,25 +86,9 @@ int Fail(const std::string& what) {
 }
 
 std::optional<int> ParseFlags(int argc, char** argv, Flags* f) {
-  std::vector<std::string_view> args(argv + 1, argv + argc);
-  for (size_t i = 0; i < args.size(); ++i) {
-    std::string_view a = args[i];
-    std::string_view value;
-    bool has_inline = false;
-    if (a.starts_with("--") && a.find('=') != std::string_view::npos) {
-      value = a.substr(a.find('=') + 1);
-      a = a.substr(0, a.find('='));
-      has_inline = true;
-    }
-    auto need = [&](std::string_view* out) -> bool {
-      if (has_inline) {
-        *out = value;
-        return true;
-      }
-      if (i + 1 >= args.size()) return false;
-      *out = args[++i];
-      return true;
-    };
+  FlagWalker flags(argc, argv);
+  std::string_view a;
+  while (flags.Next(&a)) {
     std::string_view v;
     if (a == "--help") {
       fputs(kUsage, stdout);
@@ -113,10 +97,10 @@ std::optional<int> ParseFlags(int argc, char** argv, Flags* f) {
       fputs(VersionLine(kProgram).c_str(), stdout);
       return kExitOk;
     } else if (a == "-i" || a == "--input") {
-      if (!need(&v)) return Usage("-i needs a dump file");
+      if (!flags.Value(&v)) return Usage("-i needs a dump file");
       f->input = v;
     } else if (a == "--data-dir") {
-      if (!need(&v)) return Usage("--data-dir needs a directory");
+      if (!flags.Value(&v)) return Usage("--data-dir needs a directory");
       f->data_dir = v;
     } else if (a == "--force") {
       f->force = true;
