@@ -54,7 +54,7 @@ if [[ "${MEMENTO_SKIP_FUZZ:-0}" != 1 ]]; then
   cmake -S . -B build-fuzz -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DMEMENTO_BUILD_FUZZERS=ON -DMEMENTO_SANITIZE=address,undefined \
     -DMEMENTO_BUILD_TESTS=OFF >/dev/null
-  # Every target (config's toml++ is built with NDEBUG, as shipped: fuzz/CMakeLists.txt).
+  # Every target.
   ./fuzz/run_smoke.sh -t "${MEMENTO_FUZZ_SECONDS:-20}" -j "${jobs}" build-fuzz
 fi
 echo "== all test suites passed"
