@@ -109,6 +109,9 @@ pass "help works at the prompt"
 
 # ---- a daemon restart on the same port ----------------------------------------------
 stop_memento
+# Emptied here, not by the child's redirection, which may run after the first grep
+# below has already read the old daemon's "listening on".
+: >"${MEMENTO_LOG}"
 "${memento_binary}" -p "${port}" --data-dir "${TEST_TMP}/data" 2>"${MEMENTO_LOG}" &
 MEMENTO_PID=$!
 for ((i = 0; i < 200; i++)); do
