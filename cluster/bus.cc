@@ -293,7 +293,7 @@ Status Bus::Impl::Init() {
   if (::epoll_ctl(epoll_fd_.get(), EPOLL_CTL_ADD, listener_->fd(), &ev) != 0) {
     return Status::FromErrno("cluster bus: epoll_ctl(ADD) for the listener", errno);
   }
-  log::Info("Cluster bus of node %s listening on %s (digest %s, %zu nodes)",
+  log::Info("Cluster bus of node %s bound to %s (digest %s, %zu nodes)",
             self_name_.c_str(), listener_->address().c_str(), digest_.c_str(), nodes.size());
   thread_ = std::thread([this] { Run(); });
   return Status::OK();
