@@ -329,6 +329,11 @@ bool ClusterNode::SplitByOwner(net::Session& session, const CommandSpec& spec,
                                proto::ReplyBuilder& reply) {
   const Merge merge = SplitMerge(spec.name);
   const size_t step = merge == Merge::kAllOk ? 2 : 1;  // MSET: key value pairs
+  if (step == 2 && (argv.size() - 1) % 2 != 0) {
+    // A key without its value: executed here, where MSET itself says what is wrong
+    // (nothing is split, so nothing is half-done).
+    return false;
+  }
   // Owner -> positions of its keys in argv, in request order.
   std::map<int, std::vector<size_t>> by_owner;
   for (size_t i = 1; i < argv.size(); i += step) {

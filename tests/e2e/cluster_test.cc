@@ -258,6 +258,10 @@ TEST_F(ClusterTest, MultiKeyCommandsAreSplitByOwnerAndMerged) {
   Client text = cluster_->Connect(0);
   EXPECT_EQ(text.Call("DEL " + keys[1] + " " + keys[5]), "OK");
   EXPECT_EQ(text.Call("DEL " + keys[1] + " " + keys[5]), "(null)");
+  // A malformed split request is refused whole, as without a cluster.
+  EXPECT_EQ(RespCall(c, {"MSET", keys[0], "1", keys[4]}),
+            "-ERR wrong number of arguments for 'mset' command");
+  EXPECT_EQ(RespCall(c, {"EXISTS", keys[0]}), ":0");
   // Commands that must be atomic over their keys refuse keys on several nodes ...
   EXPECT_THAT(RespCall(c, {"RENAME", keys[2], keys[6]}), StartsWith("-CROSSSLOT"));
   // ... and work when a hash tag keeps them together.
