@@ -87,6 +87,9 @@ class Connection {
   // True when requests executed in this round wait for the handler's CommitRound()
   // before their replies may be sent.
   bool awaiting_commit() const { return awaiting_commit_; }
+  // Deferred replies (DeferReply()) are still due: the connection waits on us, not on
+  // its peer, so it is not idle.
+  bool awaiting_deferred() const { return !held_.empty(); }
   // The loop's CommitRound() finished: sends the round's replies (ok) or replaces
   // them with one error and closes (not ok).
   void OnCommitted(const Status& status);

@@ -225,9 +225,10 @@ void EventLoop::SweepIdle(int64_t now_us) {
   for (auto it = connections_.begin(); it != connections_.end();) {
     Connection* connection = it->second.get();
     // A lingering connection has its own (shorter) deadline; one awaiting a commit
-    // is in the middle of this round.
+    // is in the middle of this round; one awaiting a deferred reply (a forwarded
+    // request) waits on us.
     const bool idle = connection->state() != Connection::State::kLingering &&
-                      !connection->awaiting_commit() &&
+                      !connection->awaiting_commit() && !connection->awaiting_deferred() &&
                       now_us - connection->last_active_us() > limit_us;
     if (idle) {
       connection->CloseIdle();

@@ -955,6 +955,17 @@ TEST_F(ServerTest, IdleConnectionsAreClosedActiveOnesAreNot) {
   EXPECT_EQ(busy->ReadLine(), "still");
 }
 
+TEST_F(ServerTest, AConnectionWaitingForADeferredReplyIsNotIdle) {
+  ServerOptions options;
+  options.idle_timeout_ms = 200;
+  StartServer(options);
+  auto client = Connect();
+  ASSERT_TRUE(client->Send("PARK late\r\n"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // several sweeps
+  handler_.ReleaseParked();
+  EXPECT_EQ(client->ReadLine(), "late");
+}
+
 TEST_F(ServerTest, NoIdleTimeoutByDefault) {
   StartServer();
   auto client = Connect();
