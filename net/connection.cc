@@ -74,6 +74,7 @@ proto::RespLimits RespLimitsFor(const ServerOptions& options, bool preauth) {
           std::min(options.preauth_resp_limits.max_multibulk, options.resp_limits.max_multibulk),
       .max_inline =
           std::min(options.preauth_resp_limits.max_inline, options.resp_limits.max_inline),
+      .unauthenticated = true,
   };
 }
 

@@ -1011,13 +1011,13 @@ TEST_F(ServerTest, BeforeAuthOnlySmallRequestsAreAccepted) {
     std::string request = "*11\r\n";
     for (int i = 0; i < 11; ++i) request += "$1\r\na\r\n";
     ASSERT_TRUE(client->Send(request));
-    EXPECT_EQ(client->ReadLine(), "-ERR Protocol error: invalid multibulk length");
+    EXPECT_EQ(client->ReadLine(), "-ERR Protocol error: unauthenticated multibulk length");
     EXPECT_TRUE(client->WaitClosed());
   }
   {
     auto client = Connect();
     ASSERT_TRUE(client->Send("*2\r\n$4\r\nECHO\r\n$20000\r\n"));
-    EXPECT_EQ(client->ReadLine(), "-ERR Protocol error: invalid bulk length");
+    EXPECT_EQ(client->ReadLine(), "-ERR Protocol error: unauthenticated bulk length");
     EXPECT_TRUE(client->WaitClosed());
   }
   // Text: a line over 16 KiB.

@@ -23,6 +23,8 @@
 //   ERR Protocol error: too big bulk count string
 //   ERR Protocol error: invalid bulk length
 //   ERR Protocol error: expected CRLF after bulk data
+//   ERR Protocol error: unauthenticated multibulk length   (limits.unauthenticated)
+//   ERR Protocol error: unauthenticated bulk length        (limits.unauthenticated)
 // All but the last are Redis's own texts (networking.c); Redis skips the two bytes
 // after a bulk without looking at them, we check them so that a length mismatch
 // between client and server is reported instead of silently desynchronising.
@@ -46,6 +48,8 @@ constexpr std::string_view kInvalidCount = "ERR Protocol error: invalid multibul
 constexpr std::string_view kTooBigLen = "ERR Protocol error: too big bulk count string";
 constexpr std::string_view kInvalidLen = "ERR Protocol error: invalid bulk length";
 constexpr std::string_view kBadBulkEnd = "ERR Protocol error: expected CRLF after bulk data";
+constexpr std::string_view kUnauthCount = "ERR Protocol error: unauthenticated multibulk length";
+constexpr std::string_view kUnauthLen = "ERR Protocol error: unauthenticated bulk length";
 // The byte that replaces the 'X' sits two bytes from the end.
 constexpr std::string_view kExpectedDollar = "ERR Protocol error: expected '$', got ' '";
 
@@ -169,8 +173,9 @@ ParseResult RespParser::Parse(std::string_view input, std::vector<std::string_vi
         }
         // Redis takes any count <= 0 as an empty request; we accept only the two forms
         // clients actually send (0 and the null array -1).
-        if (count < -1 || (count > 0 && static_cast<uint64_t>(count) > limits_.max_multibulk)) {
-          return Fail(kInvalidCount);
+        if (count < -1) return Fail(kInvalidCount);
+        if (count > 0 && static_cast<uint64_t>(count) > limits_.max_multibulk) {
+          return Fail(limits_.unauthenticated ? kUnauthCount : kInvalidCount);
         }
         if (count <= 0) {
           Reset();
@@ -203,7 +208,10 @@ ParseResult RespParser::Parse(std::string_view input, std::vector<std::string_vi
           case HeaderStatus::kOk:
             break;
         }
-        if (len < 0 || static_cast<uint64_t>(len) > limits_.max_bulk) return Fail(kInvalidLen);
+        if (len < 0) return Fail(kInvalidLen);
+        if (static_cast<uint64_t>(len) > limits_.max_bulk) {
+          return Fail(limits_.unauthenticated ? kUnauthLen : kInvalidLen);
+        }
         pos_ = next;
         bulk_len_ = static_cast<size_t>(len);
         state_ = State::kBulkData;

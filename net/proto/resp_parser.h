@@ -32,6 +32,10 @@ struct RespLimits {
   size_t max_bulk = 512u * 1024 * 1024;  // proto-max-bulk-len, as Redis
   size_t max_multibulk = 1024 * 1024;    // elements in one request, as Redis
   size_t max_inline = 64 * 1024;         // an inline request line, as Redis
+  // The limits are the pre-AUTH ones (net::ServerOptions::preauth_*): a count or a
+  // length over them is refused with Redis's "unauthenticated multibulk length" /
+  // "unauthenticated bulk length" wording, so the client learns that AUTH comes first.
+  bool unauthenticated = false;
 };
 
 class RespParser {

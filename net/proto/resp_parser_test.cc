@@ -438,6 +438,19 @@ TEST_F(RespParserTest, BulkLengthOneAboveCustomLimitIsInvalid) {
   EXPECT_EQ(r.error, "ERR Protocol error: invalid bulk length");
 }
 
+TEST_F(RespParserTest, OverThePreAuthLimitsTheErrorSaysUnauthenticated) {
+  RespParser parser(RespLimits{.max_bulk = 4, .max_multibulk = 2, .unauthenticated = true});
+  ParseResult r = parser.Parse("*3\r\n", &argv_);
+  EXPECT_EQ(r.error, "ERR Protocol error: unauthenticated multibulk length");
+  RespParser bulk(RespLimits{.max_bulk = 4, .max_multibulk = 2, .unauthenticated = true});
+  r = bulk.Parse("*1\r\n$5\r\n", &argv_);
+  EXPECT_EQ(r.error, "ERR Protocol error: unauthenticated bulk length");
+  // Malformed is malformed, authenticated or not.
+  RespParser negative(RespLimits{.max_bulk = 4, .max_multibulk = 2, .unauthenticated = true});
+  EXPECT_EQ(negative.Parse("*1\r\n$-10\r\n", &argv_).error,
+            "ERR Protocol error: invalid bulk length");
+}
+
 TEST_F(RespParserTest, NegativeBulkLengthIsInvalid) {
   EXPECT_EQ(ParseError("*1\r\n$-10\r\n"), "ERR Protocol error: invalid bulk length");
 }

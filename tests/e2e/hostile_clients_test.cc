@@ -459,14 +459,14 @@ TEST_F(HostileClientsTest, BeforeAuthOnlySmallRequestsAreRead) {
     Client client;
     ASSERT_TRUE(client.Connect(daemon->port()));
     ASSERT_TRUE(client.Send("*1\r\n$20000\r\n"));  // a 20 KB bulk before AUTH
-    EXPECT_EQ(client.ReadLine(), "-ERR Protocol error: invalid bulk length");
+    EXPECT_EQ(client.ReadLine(), "-ERR Protocol error: unauthenticated bulk length");
     EXPECT_TRUE(client.WaitForEof());
   }
   {
     Client client;
     ASSERT_TRUE(client.Connect(daemon->port()));
     ASSERT_TRUE(client.Send("*11\r\n"));  // 11 elements before AUTH
-    EXPECT_EQ(client.ReadLine(), "-ERR Protocol error: invalid multibulk length");
+    EXPECT_EQ(client.ReadLine(), "-ERR Protocol error: unauthenticated multibulk length");
     EXPECT_TRUE(client.WaitForEof());
   }
   {
