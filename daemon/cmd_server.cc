@@ -247,7 +247,7 @@ constexpr Setting kSettings[] = {
     {"maxclients", [](Context& c) { return std::to_string(c.commands.facts().max_clients); },
      nullptr, nullptr},
     {"maxmemory", [](Context&) { return std::string("0"); }, nullptr, nullptr},
-    {"port", [](Context& c) { return std::to_string(c.commands.facts().port); }, nullptr, nullptr},
+    {"port", [](Context& c) { return std::to_string(c.commands.port()); }, nullptr, nullptr},
     {"protected-mode",
      [](Context& c) { return std::string(c.commands.facts().protected_mode ? "yes" : "no"); },
      nullptr, nullptr},
@@ -634,7 +634,7 @@ void Info(Context& c) {
     field("memento_version", f.version);
     field("process_id", std::to_string(getpid()));
     field("tcp_bind", f.bind);
-    field("tcp_port", std::to_string(f.port));
+    field("tcp_port", std::to_string(c.commands.port()));
     field("event_loop_threads", std::to_string(f.threads));
     field("uptime_in_seconds", std::to_string((c.now_ms - f.started_ms) / 1000));
     field("data_dir", f.data_dir);

@@ -57,6 +57,13 @@ class Commands final : public net::CommandHandler {
   // Facts and network statistics for INFO. Call before serving; "*server" must
   // outlive this object (or be reset to nullptr first).
   void SetServerFacts(ServerFacts facts) { facts_ = std::move(facts); }
+  // The port actually bound (with port 0 it is known only once the server listens,
+  // while clients may already be served): any thread, any time.
+  void SetListeningPort(uint16_t port) { listening_port_.store(port, std::memory_order_relaxed); }
+  uint16_t port() const {
+    const uint16_t bound = listening_port_.load(std::memory_order_relaxed);
+    return bound != 0 ? bound : facts_.port;
+  }
   void SetServer(const net::Server* server) { server_ = server; }
 
   // The password of server.requirepass / CONFIG SET requirepass; empty: none. While
@@ -118,6 +125,7 @@ class Commands final : public net::CommandHandler {
   Persistence* persistence_ = nullptr;
   ClusterNode* cluster_ = nullptr;
   ServerFacts facts_;
+  std::atomic<uint16_t> listening_port_{0};
   std::atomic<uint64_t> hits_{0};
   std::atomic<uint64_t> misses_{0};
 

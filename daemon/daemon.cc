@@ -141,17 +141,6 @@ Status Daemon::Start() {
   commands_ = std::make_unique<Commands>(table_.get());
   commands_->SetPersistence(persistence_.get());
   commands_->SetRequirePass(config_.requirepass);
-  if (config_.cluster) {
-    // Before the server: the first client may already need a peer. The bus serves
-    // peers' requests through commands_ from now on.
-    Result<std::unique_ptr<ClusterNode>> node = ClusterNode::Start(config_, commands_.get());
-    if (!node.ok()) {
-      Stop();
-      return node.status();
-    }
-    cluster_ = std::move(node).value();
-    commands_->SetCluster(cluster_.get());
-  }
 
   net::ServerOptions options;
   options.host = config_.bind;
@@ -167,18 +156,12 @@ Status Daemon::Start() {
   options.max_clients = FitMaxClientsToFdLimit(config_.max_clients, options.threads);
   options.idle_timeout_ms = int64_t{config_.idle_timeout_s} * 1000;
   options.protected_mode = config_.protected_mode;
-  server_ = std::make_unique<net::Server>(options, commands_.get());
-  commands_->SetServer(server_.get());
-  Status s = server_->Start();
-  if (!s.ok()) {
-    server_.reset();
-    Stop();
-    return s;
-  }
+  // Written before any thread that executes commands (the bus, the event loops)
+  // starts: they read the facts without a lock.
   commands_->SetServerFacts(ServerFacts{
       .version = kVersion,
       .bind = config_.bind,
-      .port = server_->port(),
+      .port = config_.port,
       .threads = options.threads,
       .data_dir = config_.data_dir,
       .config_file = config_.config_file,
@@ -190,6 +173,29 @@ Status Daemon::Start() {
       .max_output_buffer = options.max_output_buffer,
       .protected_mode = options.protected_mode,
   });
+  if (config_.cluster) {
+    // Before the server: the first client may already need a peer. The bus serves
+    // peers' requests through commands_ from now on.
+    Result<std::unique_ptr<ClusterNode>> node = ClusterNode::Start(config_, commands_.get());
+    if (!node.ok()) {
+      Stop();
+      return node.status();
+    }
+    cluster_ = std::move(node).value();
+    commands_->SetCluster(cluster_.get());
+  }
+
+  server_ = std::make_unique<net::Server>(options, commands_.get());
+  commands_->SetServer(server_.get());
+  Status s = server_->Start();
+  if (!s.ok()) {
+    server_.reset();
+    Stop();
+    return s;
+  }
+  // With -p 0 the port is known only now; clients may already be served, hence an
+  // atomic of its own rather than a write to the facts.
+  commands_->SetListeningPort(server_->port());
 
   {
     std::lock_guard<std::mutex> lock(mu_);
