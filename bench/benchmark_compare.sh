@@ -64,30 +64,9 @@ cleanup() {
 trap cleanup EXIT
 
 # ---- start both servers ------------------------------------------------------------
-mkdir -p "${tmp}/memento-data" "${tmp}/redis"
-: >"${tmp}/memento.log"
-"${memento}" -p 0 --data-dir "${tmp}/memento-data" --log-level info "${memento_args[@]}" \
-  2>"${tmp}/memento.log" &
-memento_pid=$!
-memento_port=
-for ((i = 0; i < 200; i++)); do
-  memento_port=$(sed -n 's/.*listening on [^ ]*:\([0-9][0-9]*\).*/\1/p' "${tmp}/memento.log" | head -n 1)
-  [[ -n "${memento_port}" ]] && break
-  sleep 0.05
-done
-[[ -n "${memento_port}" ]] || die "memento did not log its port: $(cat "${tmp}/memento.log")"
-
-redis_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-redis-server --bind 127.0.0.1 --port "${redis_port}" --dir "${tmp}/redis" \
-  --appendonly yes --appendfsync everysec --save '' \
-  --logfile "${tmp}/redis.log" --daemonize no &
-redis_pid=$!
-for ((i = 0; i < 200; i++)); do
-  [[ "$(redis-cli -p "${redis_port}" PING 2>/dev/null)" == PONG ]] && break
-  sleep 0.05
-done
-[[ "$(redis-cli -p "${redis_port}" PING 2>/dev/null)" == PONG ]] ||
-  die "redis-server did not answer on port ${redis_port}: $(tail -5 "${tmp}/redis.log")"
+# shellcheck source=bench/servers.sh
+source "$(dirname "$0")/servers.sh"
+start_servers
 
 # ---- measure -------------------------------------------------------------------------
 # run_cell TARGET PORT PROTOCOL PIPELINE RUN: one memento-benchmark run (all four

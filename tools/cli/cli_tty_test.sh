@@ -38,15 +38,23 @@ while True:
     finally:
         s.close()
 ')
-: >"${MEMENTO_LOG}"
-"${memento_binary}" -p "${port}" --data-dir "${TEST_TMP}/data" 2>"${MEMENTO_LOG}" &
-MEMENTO_PID=$!
-for ((i = 0; i < 200; i++)); do
-  grep -q "listening on" "${MEMENTO_LOG}" && break
-  running "${MEMENTO_PID}" || fail "memento exited during start-up"
-  sleep 0.05
-done
-grep -q "listening on" "${MEMENTO_LOG}" || fail "memento did not start on port ${port}"
+# start_on_port WHAT: starts memento on ${port} with the test's data directory and waits
+# until it listens; WHAT ("start", "restart") goes into the failure messages.
+start_on_port() {
+  # Emptied here, not by the child's redirection, which may run after the first grep
+  # below has already read an earlier daemon's "listening on".
+  : >"${MEMENTO_LOG}"
+  "${memento_binary}" -p "${port}" --data-dir "${TEST_TMP}/data" 2>"${MEMENTO_LOG}" &
+  MEMENTO_PID=$!
+  local i
+  for ((i = 0; i < 200; i++)); do
+    grep -q "listening on" "${MEMENTO_LOG}" && return 0
+    running "${MEMENTO_PID}" || fail "memento exited during its $1 on port ${port}"
+    sleep 0.05
+  done
+  fail "memento did not $1 on port ${port}"
+}
+start_on_port start
 MEMENTO_PORT=${port}
 home="${TEST_TMP}/home"
 mkdir -p "${home}"
@@ -109,17 +117,7 @@ pass "help works at the prompt"
 
 # ---- a daemon restart on the same port ----------------------------------------------
 stop_memento
-# Emptied here, not by the child's redirection, which may run after the first grep
-# below has already read the old daemon's "listening on".
-: >"${MEMENTO_LOG}"
-"${memento_binary}" -p "${port}" --data-dir "${TEST_TMP}/data" 2>"${MEMENTO_LOG}" &
-MEMENTO_PID=$!
-for ((i = 0; i < 200; i++)); do
-  grep -q "listening on" "${MEMENTO_LOG}" && break
-  running "${MEMENTO_PID}" || fail "memento exited during its restart on port ${port}"
-  sleep 0.05
-done
-grep -q "listening on" "${MEMENTO_LOG}" || fail "memento did not restart on port ${port}"
+start_on_port restart
 type_line one "GET greeting"
 wait_screen one "reconnected to 127.0.0.1:${port}"
 wait_screen one "hello world" 3
