@@ -3,7 +3,7 @@
 namespace memento::cli {
 
 std::string CliUsage() {
-  return "Usage: memento-cli [-h HOST] [-p PORT] [--resp | --text] [-a PASSWORD] [COMMAND [ARG ...]]\n"
+  return "Usage: memento-cli [-h HOST] [-p PORT] [--text] [-a PASSWORD] [COMMAND [ARG ...]]\n"
          "       memento-cli cluster init HOST:PORT [HOST:PORT ...] [--dir DIR] [--force]\n"
          "\n"
          "A client for the Memento daemon. With a COMMAND, runs it, prints the reply and\n"
@@ -13,8 +13,11 @@ std::string CliUsage() {
          "  -h HOST      server host (default 127.0.0.1). Note: -h is the host, as with\n"
          "               redis-cli; help is --help only\n"
          "  -p PORT      server port (default 6737)\n"
-         "  --resp       speak RESP2 (Redis's protocol): every command, binary-safe values\n"
-         "  --text       speak Memento's text protocol (the default)\n"
+         "  --text       speak Memento's text protocol (the original Memento's) instead of\n"
+         "               RESP2, the default: there SET's value is the rest of the line\n"
+         "               and KEYS takes a prefix\n"
+         "  --resp       speak RESP2, Redis's protocol (the default; kept for scripts):\n"
+         "               every command, as redis-cli, binary-safe values\n"
          "  -a PASSWORD  send AUTH PASSWORD on every connection\n"
          "  --help       print this help and exit\n"
          "  --version    print the version and exit\n"

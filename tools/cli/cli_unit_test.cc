@@ -30,12 +30,17 @@ TEST(CliOptionsTest, DefaultsAndFlags) {
   ASSERT_TRUE(o.ok());
   EXPECT_EQ(o->host, "127.0.0.1");
   EXPECT_EQ(o->port, 6737);
-  EXPECT_EQ(o->dialect, client::Dialect::kText);
-  o = ParseCliArgs({"-h", "::1", "-p", "7001", "--resp", "-a", "pw", "SET", "k", "-5"});
+  EXPECT_EQ(o->dialect, client::Dialect::kResp);  // as redis-cli
+  o = ParseCliArgs({"-h", "::1", "-p", "7001", "--text", "-a", "pw", "SET", "k", "-5"});
   ASSERT_TRUE(o.ok());
   EXPECT_EQ(o->host, "::1");
   EXPECT_EQ(o->port, 7001);
-  EXPECT_EQ(o->dialect, client::Dialect::kResp);
+  EXPECT_EQ(o->dialect, client::Dialect::kText);
+  // --resp, once needed for RESP2, still selects it (scripts that pass it keep working);
+  // the last of --text and --resp wins.
+  EXPECT_EQ(ParseCliArgs({"--resp"})->dialect, client::Dialect::kResp);
+  EXPECT_EQ(ParseCliArgs({"--text", "--resp"})->dialect, client::Dialect::kResp);
+  EXPECT_EQ(ParseCliArgs({"--resp", "--text"})->dialect, client::Dialect::kText);
   EXPECT_EQ(o->password, "pw");
   EXPECT_EQ(o->command, (std::vector<std::string>{"SET", "k", "-5"}));
 }
@@ -131,6 +136,10 @@ TEST(CommandHelpTest, ParsesBothProtocolsTables) {
   EXPECT_NE(table.HelpFor("EXIT").find("text protocol only"), std::string::npos);
   EXPECT_EQ(table.HelpFor("OK"), "");
   EXPECT_NE(table.Overview().find("Strings: SET INCR DECR"), std::string::npos) << table.Overview();
+  // RESP2, the default, comes first, in the overview and in each command's help.
+  EXPECT_LT(table.Overview().find("RESP2 (the default):"),
+            table.Overview().find("Text protocol (memento-cli --text):"));
+  EXPECT_LT(set.find("SET key value [NX|XX]"), set.find("SET <key> <value>")) << set;
 }
 
 TEST(CommandHelpTest, BuiltinHelpCoversTheReference) {
