@@ -51,7 +51,10 @@ void Print(const std::string& text) {
 // errors. Connection failures are reported per command and never end the session.
 class Session {
  public:
-  explicit Session(const CliOptions& options) : options_(options) {}
+  explicit Session(const CliOptions& options)
+      : options_(options),
+        raw_(options.output == OutputForm::kRaw ||
+             (options.output == OutputForm::kAuto && isatty(STDOUT_FILENO) != 1)) {}
 
   // Connects now (the prompt) instead of at the first command.
   void ConnectEarly() {
@@ -104,6 +107,10 @@ class Session {
       }
       return true;
     }
+    if (raw_) {
+      Print(FormatReplyRaw(*reply));
+      return reply->IsError();
+    }
     const bool lines_bulk =
         IsWord(argv[0], "INFO") || IsWord(argv[0], "CLUSTERINFO") ||
         (argv.size() >= 2 && IsWord(argv[0], "CLUSTER") &&
@@ -146,6 +153,7 @@ class Session {
   }
 
   const CliOptions& options_;
+  const bool raw_;  // redis-cli's raw form (reply_format.h), else the terminal form
   Client client_;
   bool configured_ = false;
   bool was_connected_ = false;

@@ -217,8 +217,15 @@ class CliTest : public ::testing::Test {
     ASSERT_EQ(Cli({"--resp", "FLUSHALL"}).out, "OK\n");
   }
 
-  // memento-cli -p <daemon's port> args...
+  // memento-cli -p <daemon's port> --no-raw args...: replies in the form printed on a
+  // terminal, though stdout is a pipe here (RawOffATerminalAsRedisCli tests the form a
+  // pipe gets by default).
   static CliRun Cli(std::vector<std::string> args, const std::string& input = "") {
+    args.insert(args.begin(), {"-p", std::to_string(daemon_->port()), "--no-raw"});
+    return RunCli(args, input);
+  }
+  // The same without --no-raw: what a script reading memento-cli's stdout gets.
+  static CliRun CliPiped(std::vector<std::string> args, const std::string& input = "") {
     args.insert(args.begin(), {"-p", std::to_string(daemon_->port())});
     return RunCli(args, input);
   }
@@ -272,15 +279,31 @@ TEST_F(CliTest, RedisHabitsDoWhatTheyDoInRedis) {
   EXPECT_EQ(Cli({"MGET", "session", "nope"}).out, "1) \"abc\"\n2) (nil)\n");
 }
 
+TEST_F(CliTest, RawOffATerminalAsRedisCli) {
+  // stdout is a pipe here: replies come raw, as from redis-cli, for $(...) in scripts.
+  ASSERT_EQ(CliPiped({"SET", "greeting", "hello world"}).out, "OK\n");
+  EXPECT_EQ(CliPiped({"GET", "greeting"}).out, "hello world\n");
+  EXPECT_EQ(CliPiped({"GET", "missing"}).out, "\n");
+  EXPECT_EQ(CliPiped({"INC", "n", "5"}).out, "5\n");
+  EXPECT_EQ(CliPiped({"MGET", "greeting", "missing", "n"}).out, "hello world\n\n5\n");
+  CliRun error = CliPiped({"INCR", "greeting"});
+  EXPECT_EQ(error.exit_code, 1);  // redis-cli 7.0 exits 0 here; memento-cli keeps 1
+  EXPECT_EQ(error.out, "ERR value is not an integer or out of range\n\n");
+  // --no-raw and --raw choose; the last one wins.
+  EXPECT_EQ(CliPiped({"--no-raw", "GET", "greeting"}).out, "\"hello world\"\n");
+  EXPECT_EQ(CliPiped({"--no-raw", "--raw", "GET", "greeting"}).out, "hello world\n");
+  // The text protocol's replies are lines in either form.
+  EXPECT_EQ(CliPiped({"--text", "GET", "greeting"}).out, "hello world\n");
+}
+
 TEST_F(CliTest, PrintsWhatRedisCliPrintsAgainstRedis) {
   // The same lines piped into memento-cli against memento, into memento-cli against a
-  // real redis-server, and into redis-cli (--no-raw: its terminal form, which
-  // memento-cli prints) against that redis-server: the same output, byte for byte.
+  // real redis-server, and into redis-cli against that redis-server: the same output,
+  // byte for byte, in the terminal form (--no-raw) and in the raw form a pipe gets.
   RedisServer redis;
   ASSERT_TRUE(redis.ready()) << "redis-server did not start (scripts/install-deps.sh "
                                 "installs it)";
   const std::string redis_port = std::to_string(redis.port());
-  ASSERT_EQ(RunCli({"-p", redis_port, "FLUSHALL"}).out, "OK\n");
   const std::string script =
       "SET session abc EX 60\n"
       "GET session\n"
@@ -301,13 +324,25 @@ TEST_F(CliTest, PrintsWhatRedisCliPrintsAgainstRedis) {
       "ECHO \"two words\"\n"
       "PING\n"
       "DBSIZE\n";
-  CliRun memento = Cli({}, script);
-  CliRun against_redis = RunCli({"-p", redis_port}, script);
-  CliRun redis_cli = RunCli({"-p", redis_port, "--no-raw"}, script, "redis-cli");
-  ASSERT_EQ(redis_cli.exit_code, 0) << "redis-cli: " << redis_cli.err;
-  EXPECT_EQ(against_redis.out, redis_cli.out);
-  EXPECT_EQ(memento.out, redis_cli.out);
-  EXPECT_NE(memento.out.find("\"abc\"\n(integer) 60\n"), std::string::npos) << memento.out;
+  for (const std::string form : {"--no-raw", "--raw"}) {
+    SCOPED_TRACE(form);
+    ASSERT_EQ(RunCli({"-p", redis_port, "FLUSHALL"}).out, "OK\n");
+    ASSERT_EQ(Cli({"FLUSHALL"}).out, "OK\n");
+    // --raw is redis-cli's default here, and memento-cli's: given explicitly only for
+    // the trace.
+    CliRun memento = CliPiped({form}, script);
+    CliRun against_redis = RunCli({"-p", redis_port, form}, script);
+    CliRun redis_cli = RunCli({"-p", redis_port, form}, script, "redis-cli");
+    ASSERT_EQ(redis_cli.exit_code, 0) << "redis-cli: " << redis_cli.err;
+    EXPECT_EQ(against_redis.out, redis_cli.out);
+    EXPECT_EQ(memento.out, redis_cli.out);
+    const std::string ttl = form == "--raw" ? "abc\n60\n" : "\"abc\"\n(integer) 60\n";
+    EXPECT_NE(memento.out.find(ttl), std::string::npos) << memento.out;
+  }
+  // Without a flag, into a pipe: the raw form, as redis-cli.
+  ASSERT_EQ(Cli({"FLUSHALL"}).out, "OK\n");
+  ASSERT_EQ(RunCli({"-p", redis_port, "FLUSHALL"}).out, "OK\n");
+  EXPECT_EQ(CliPiped({}, script).out, RunCli({"-p", redis_port}, script, "redis-cli").out);
 }
 
 TEST_F(CliTest, MementosOwnCommandsWorkByDefault) {
@@ -474,7 +509,7 @@ TEST(CliReconnectTest, ReconnectsAfterTheDaemonRestartsOnTheSamePort) {
   ASSERT_TRUE(daemon->Start({"-p", port, "--data-dir", dir.path() + "/data"})) << daemon->Log();
 
   cli.Write("GET a\nPING\n");
-  EXPECT_EQ(cli.WaitForLines(3), (std::vector<std::string>{"OK", "\"1\"", "PONG"}));
+  EXPECT_EQ(cli.WaitForLines(3), (std::vector<std::string>{"OK", "1", "PONG"}));
   CliRun run = cli.Finish();
   EXPECT_EQ(run.exit_code, 0) << run.err;
   EXPECT_NE(run.err.find("reconnected to 127.0.0.1:" + port), std::string::npos) << run.err;

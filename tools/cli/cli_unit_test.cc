@@ -41,6 +41,10 @@ TEST(CliOptionsTest, DefaultsAndFlags) {
   EXPECT_EQ(ParseCliArgs({"--resp"})->dialect, client::Dialect::kResp);
   EXPECT_EQ(ParseCliArgs({"--text", "--resp"})->dialect, client::Dialect::kResp);
   EXPECT_EQ(ParseCliArgs({"--resp", "--text"})->dialect, client::Dialect::kText);
+  // The output form follows stdout unless --raw or --no-raw says (the last wins).
+  EXPECT_EQ(ParseCliArgs({})->output, OutputForm::kAuto);
+  EXPECT_EQ(ParseCliArgs({"--raw"})->output, OutputForm::kRaw);
+  EXPECT_EQ(ParseCliArgs({"--raw", "--no-raw"})->output, OutputForm::kTerminal);
   EXPECT_EQ(o->password, "pw");
   EXPECT_EQ(o->command, (std::vector<std::string>{"SET", "k", "-5"}));
 }
@@ -105,6 +109,26 @@ TEST(ReplyFormatTest, NestedAndWideArrays) {
   const std::string out = FormatReply(Reply::Array(ten));
   EXPECT_EQ(out.substr(0, 8), " 1) \"x\"\n");
   EXPECT_NE(out.find("\n10) \"x\"\n"), std::string::npos);
+}
+
+TEST(ReplyFormatTest, RawLikeRedisCliOffATerminal) {
+  // What redis-cli 7 prints into a pipe (checked against it end to end in cli_test).
+  EXPECT_EQ(FormatReplyRaw(Reply::Status("OK")), "OK\n");
+  EXPECT_EQ(FormatReplyRaw(Reply::Error("ERR bad")), "ERR bad\n\n");
+  EXPECT_EQ(FormatReplyRaw(Reply::Integer(-5)), "-5\n");
+  EXPECT_EQ(FormatReplyRaw(Reply::Bulk(std::string("a \"b\"\x00\xff\r\n", 9))),
+            std::string("a \"b\"\x00\xff\r\n\n", 10));
+  Reply nil;
+  nil.type = Reply::Type::kNil;
+  EXPECT_EQ(FormatReplyRaw(nil), "\n");
+  EXPECT_EQ(FormatReplyRaw(Reply::Array({})), "\n");
+  EXPECT_EQ(FormatReplyRaw(Reply::Array(
+                {Reply::Bulk("a"), nil, Reply::Array({Reply::Integer(1), Reply::Bulk("b")})})),
+            "a\n\n1\nb\n");
+  EXPECT_EQ(FormatReplyRaw(Reply::Text({"2", "a", "b"})), "2\na\nb\n");
+  Reply none;
+  none.type = Reply::Type::kNone;
+  EXPECT_EQ(FormatReplyRaw(none), "");
 }
 
 TEST(ReplyFormatTest, TextRepliesAsSent) {
