@@ -530,6 +530,23 @@ TEST_F(CompactTest, CheckCleanDirectoryExitsZeroAndChangesNoByte) {
   EXPECT_EQ(FileHashes(dir_), before);
 }
 
+TEST_F(CompactTest, BothModesRefuseADirectoryThatIsNotADataDirectory) {
+  // An operator's typo (the parent of the data directory, say): --check must not call
+  // it clean, and neither mode may create anything in it.
+  const std::string other = dir_ + "-not-data";
+  ASSERT_TRUE(std::filesystem::create_directory(other));
+  for (const char* mode : {"--check", ""}) {
+    std::vector<std::string> args = {"--data-dir", other};
+    if (*mode != '\0') args.insert(args.begin(), mode);
+    ToolRun run = RunCompact(args);
+    EXPECT_EQ(run.code, 1) << mode << ": " << run.output;
+    EXPECT_NE(run.output.find(other + " is not a memento data directory"), std::string::npos)
+        << mode << ": " << run.output;
+    EXPECT_TRUE(std::filesystem::is_empty(other)) << mode;
+  }
+  std::filesystem::remove_all(other);
+}
+
 TEST_F(CompactTest, CheckFindsAFlippedByteInTheLogWithFileAndOffset) {
   MakeDataDir(2000);
   const std::string segment = NewestWalSegment(dir_);
