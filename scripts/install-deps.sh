@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(
-  build-essential cmake pkg-config g++ clang
+  build-essential cmake pkg-config g++ clang ccache
   liblmdb-dev libzstd-dev libtomlplusplus-dev
   # HMAC-SHA256 and nonces of the cluster bus handshake (OpenSSL's libcrypto).
   libssl-dev
