@@ -318,13 +318,13 @@ Status Bus::Impl::Init() {
   log::Info("Cluster bus of node %s bound to %s (digest %s, %zu nodes, protocol version %u)",
             self_name_.c_str(), listener_->address().c_str(), digest_.c_str(), nodes.size(),
             static_cast<unsigned>(kBusProtocolVersion));
-  if (options_.secret.empty()) {
+  if (options_.secret.empty() && !net::IsLoopbackAddress(peers_[self_].sockaddr)) {
     if (!options_.protected_mode) {
       log::Warning("cluster bus: no cluster secret (cluster.secret or server.requirepass) and "
                    "protected mode is off: any host that reaches %s can run commands on this "
                    "node (see docs/security.md)",
                    listener_->address().c_str());
-    } else if (!net::IsLoopbackAddress(peers_[self_].sockaddr)) {
+    } else {
       log::Warning("cluster bus: protected mode: no cluster secret is set (cluster.secret or "
                    "server.requirepass), so bus connections from other hosts are refused "
                    "(set cluster.secret on every node, see docs/security.md)");
@@ -1273,7 +1273,9 @@ void Bus::Impl::OnAuth(Conn* conn, const Frame& frame) {
   if (!ConstantTimeEquals(h.proof, expected)) {
     if (!peer.refusing_logged) LogAuthRefusal(peer.name, conn->remote);
     peer.refusing_logged = true;
-    NoteAuthFailed(node, true);
+    // Not NoteAuthFailed: anyone who reaches the port may send a bad AUTH in a peer's
+    // name, and must not turn that peer's healthy link into "auth-failed". The state
+    // is set by our own dial: a peer with another secret refuses it the same way.
     Refuse(conn, h.from,
            std::string(kAuthFailedReason) + ": node " + self_name_ + " and node " + peer.name +
                " hold different cluster secrets (cluster.secret, or server.requirepass "
@@ -1287,7 +1289,6 @@ void Bus::Impl::OnAuth(Conn* conn, const Frame& frame) {
   peer.accepted = conn;
   peer.refusing_logged = false;
   NoteMismatch(node, false);
-  NoteAuthFailed(node, false);
   NoteHeard(node);
   Handshake ack;
   ack.from = self_name_;
