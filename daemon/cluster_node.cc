@@ -163,20 +163,15 @@ ClusterNode::~ClusterNode() { Stop(); }
 
 Result<std::unique_ptr<ClusterNode>> ClusterNode::Start(const Config& config,
                                                         Commands* commands) {
-  Result<cluster::SlotMap> built = BuildSlotMap(config);
-  if (!built.ok()) return built.status();
-  auto map = std::make_shared<const cluster::SlotMap>(std::move(built).value());
-  Result<int> found = FindSelf(*map, config);
-  if (!found.ok()) return found.status();
-  const int self = *found;
+  MEMENTO_ASSIGN_OR_RETURN(cluster::SlotMap built, BuildSlotMap(config));
+  auto map = std::make_shared<const cluster::SlotMap>(std::move(built));
+  MEMENTO_ASSIGN_OR_RETURN(const int self, FindSelf(*map, config));
   std::unique_ptr<ClusterNode> node(new ClusterNode(commands, map, self));
   cluster::BusOptions options;
   options.map = map;
   options.self = config.node_name;
   options.request_timeout_ms = config.cluster_timeout_ms;
-  Result<std::unique_ptr<cluster::Bus>> bus = cluster::Bus::Start(options, node.get());
-  if (!bus.ok()) return bus.status();
-  node->bus_ = std::move(bus).value();
+  MEMENTO_ASSIGN_OR_RETURN(node->bus_, cluster::Bus::Start(options, node.get()));
   const cluster::NodeInfo& me = map->nodes()[static_cast<size_t>(self)];
   log::Info("Cluster node %s: %zu node(s), slot map version %llu, digest %s, bus on %s:%u",
             me.name.c_str(), map->nodes().size(),

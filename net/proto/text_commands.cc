@@ -1,7 +1,5 @@
 #include "net/proto/text_commands.h"
 
-#include "common/strings.h"
-
 namespace memento::proto {
 
 // A linear scan: the table has a few dozen rows and a length mismatch rejects most of
@@ -12,11 +10,6 @@ const TextCommand* FindTextCommand(std::string_view name) {
     if (EqualsIgnoreCase(name, command.name)) return &command;
   }
   return nullptr;
-}
-
-bool TakesRestOfLine(std::string_view command) {
-  const TextCommand* found = FindTextCommand(command);
-  return found != nullptr && found->args == TextArgs::kRestOfLine;
 }
 
 TextReplyShape TextReplyShapeOf(std::string_view command, std::string_view subcommand) {
