@@ -234,6 +234,8 @@ ServerStats Server::Impl::Stats() const {
     stats.output_limit_disconnections +=
         c.output_limit_disconnections.load(std::memory_order_relaxed);
     stats.idle_disconnections += c.idle_disconnections.load(std::memory_order_relaxed);
+    stats.deferred_replies_dropped +=
+        c.deferred_replies_dropped.load(std::memory_order_relaxed);
     stats.net_input_bytes += c.net_input_bytes.load(std::memory_order_relaxed);
     stats.net_output_bytes += c.net_output_bytes.load(std::memory_order_relaxed);
   }
