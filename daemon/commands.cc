@@ -278,8 +278,7 @@ class NameIndex {
     char lower[kMaxNameLength];
     uint32_t hash = kFnvOffset;
     for (size_t i = 0; i < name.size(); ++i) {
-      char ch = name[i];
-      if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch - 'A' + 'a');
+      const char ch = AsciiToLower(name[i]);
       lower[i] = ch;
       hash = (hash ^ static_cast<uint8_t>(ch)) * kFnvPrime;
     }
