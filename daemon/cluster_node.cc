@@ -62,7 +62,11 @@ Merge SplitMerge(std::string_view name) {
 Merge GlobalMerge(std::string_view name) {
   if (name == "flush" || name == "flushdb" || name == "flushall") return Merge::kAllOk;
   if (name == "count" || name == "dbsize") return Merge::kSum;
-  if (name == "keys") return Merge::kKeys;
+  // VALUES, PREFSCAN, FUZZYSCAN, KEYSPACE: sorted lists, merged as KEYS (cmd_text.cc).
+  if (name == "keys" || name == "values" || name == "prefscan" || name == "fuzzyscan" ||
+      name == "keyspace") {
+    return Merge::kKeys;
+  }
   return Merge::kNone;
 }
 

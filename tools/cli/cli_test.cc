@@ -221,7 +221,8 @@ TEST_F(CliTest, ErrorReplyExitsOne) {
   EXPECT_EQ(resp.out, "(error) ERR value is not an integer or out of range\n");
   CliRun unknown = Cli({"NOSUCHCOMMAND"});
   EXPECT_EQ(unknown.exit_code, 1);
-  EXPECT_EQ(unknown.out, "(Unknown command)\n");
+  // An unknown name is a Redis inline command on a text connection: Redis's error line.
+  EXPECT_EQ(unknown.out, "-ERR unknown command 'NOSUCHCOMMAND', with args beginning with: \n");
 }
 
 TEST_F(CliTest, TextProtocolRefusesWordsItCannotCarry) {

@@ -46,6 +46,11 @@ TextShape TextShapeOf(std::string_view command) {
     if (EqualsIgnoreCase(command, block)) return TextShape::kBlock;
   }
   if (EqualsIgnoreCase(command, "GETP")) return TextShape::kGetp;
+  // Not text-protocol commands: the daemon answers them on a text connection as Redis
+  // answers inline commands, in RESP2 (docs/protocol.md, "One port, two protocols").
+  for (std::string_view redis_inline : {"PING", "ECHO", "AUTH"}) {
+    if (EqualsIgnoreCase(command, redis_inline)) return TextShape::kResp;
+  }
   if (EqualsIgnoreCase(command, "QUIT") || EqualsIgnoreCase(command, "EXIT")) {
     return TextShape::kNone;
   }
@@ -115,7 +120,7 @@ size_t ReplyReader::FindLineEnd(size_t from) {
 }
 
 Result<std::optional<Reply>> ReplyReader::Next(TextShape shape) {
-  if (dialect_ == Dialect::kResp) return NextResp();
+  if (dialect_ == Dialect::kResp || shape == TextShape::kResp) return NextResp();
   return NextText(shape);
 }
 

@@ -9,6 +9,8 @@
 //   kBlock  "<N>" then N lines, or one line  (KEYS, INFO, MGET, TIME; an error is one line)
 //   kGetp   "key: ..." then 3 lines, or one  (GETP; "(null)" and errors are one line)
 //   kNone   no reply: the server closes      (QUIT, EXIT; the Client handles it)
+//   kResp   a RESP2 reply                    (PING, ECHO, AUTH: Redis inline commands,
+//                                             answered as Redis answers them)
 // (CLUSTERINFO and CLUSTER INFO/NODES/HELP are blocks too.)
 // A text value holding "\r\n" (written over RESP) cannot be framed by any client: the
 // text protocol is line based. Use RESP for binary values.
@@ -32,7 +34,7 @@
 
 namespace memento::client {
 
-enum class TextShape : uint8_t { kLine, kBlock, kGetp, kNone };
+enum class TextShape : uint8_t { kLine, kBlock, kGetp, kNone, kResp };
 
 // True if `word` equals `upper` ignoring ASCII case. REQUIRES: `upper` is upper case.
 bool EqualsIgnoreCase(std::string_view word, std::string_view upper);
