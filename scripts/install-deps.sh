@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(
-  build-essential cmake pkg-config g++ clang
+  build-essential cmake pkg-config g++ clang ccache
   liblmdb-dev libzstd-dev libtomlplusplus-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   # Client tests (tests/clients/) and the comparison benchmark (bench/compare.sh).

@@ -281,11 +281,10 @@ int Run(const Flags& f) {
     const double secs = static_cast<double>(MonotonicMicros() - started_us) / 1e6;
     const uint64_t out_bytes = jsonl ? json.bytes() : writer->bytes_written();
     fprintf(stderr,
-            "%s: %s keys (%.1f MB of keys and values) consistent at LSN %" PRIu64
-            " written to %s (%.1f MB) in %.1f s; %s expired keys skipped%s\n",
-            kProgram, WithThousands(stats.entries).c_str(), static_cast<double>(data_bytes) / 1e6,
-            stats.lsn, to_stdout ? "stdout" : f.output.c_str(),
-            static_cast<double>(out_bytes) / 1e6, secs,
+            "%s: %s keys (%s of keys and values) consistent at LSN %" PRIu64
+            " written to %s (%s) in %.1f s; %s expired keys skipped%s\n",
+            kProgram, WithThousands(stats.entries).c_str(), HumanBytes(data_bytes).c_str(),
+            stats.lsn, to_stdout ? "stdout" : f.output.c_str(), HumanBytes(out_bytes).c_str(), secs,
             WithThousands(stats.expired_skipped).c_str(),
             stats.attempts > 1
                 ? ("; " + std::to_string(stats.attempts) +

@@ -323,10 +323,10 @@ int Run(const Flags& f) {
   if (f.check_only) {
     if (f.progress != ProgressMode::kNever) {
       fprintf(stderr,
-              "%s: %s is a valid dump: %s keys (%s already expired), %.1f MB of keys and "
+              "%s: %s is a valid dump: %s keys (%s already expired), %s of keys and "
               "values, from %s, consistent at LSN %" PRIu64 "\n",
               kProgram, f.input.c_str(), WithThousands(trailer.records).c_str(),
-              WithThousands(expired).c_str(), static_cast<double>(trailer.data_bytes) / 1e6,
+              WithThousands(expired).c_str(), HumanBytes(trailer.data_bytes).c_str(),
               header.node.empty() ? "an unnamed node" : header.node.c_str(), header.data_lsn);
     }
     return kExitOk;
