@@ -42,7 +42,8 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
 }
 
 TextShape TextShapeOf(std::string_view command) {
-  for (std::string_view block : {"KEYS", "INFO", "MGET", "TIME", "CLUSTERINFO"}) {
+  for (std::string_view block : {"KEYS", "INFO", "MGET", "TIME", "CLUSTERINFO", "VALUES",
+                                 "PREFSCAN", "FUZZYSCAN", "KEYSPACE"}) {
     if (EqualsIgnoreCase(command, block)) return TextShape::kBlock;
   }
   if (EqualsIgnoreCase(command, "GETP")) return TextShape::kGetp;

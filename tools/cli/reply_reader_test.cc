@@ -156,6 +156,13 @@ TEST(ReplyReaderTest, TextShapeOfCommands) {
   EXPECT_EQ(TextShapeOf("get"), TextShape::kLine);
   EXPECT_EQ(TextShapeOf("keysx"), TextShape::kLine);
   EXPECT_EQ(TextShapeOf("clusterinfo"), TextShape::kBlock);
+  for (const char* block : {"values", "PREFSCAN", "FuzzyScan", "KEYSPACE"}) {
+    EXPECT_EQ(TextShapeOf(block), TextShape::kBlock) << block;
+  }
+  // Redis inline commands on a text connection: their replies are RESP2.
+  for (const char* inline_command : {"ping", "ECHO", "Auth"}) {
+    EXPECT_EQ(TextShapeOf(inline_command), TextShape::kResp) << inline_command;
+  }
   EXPECT_EQ(TextShapeOfRequest({"cluster", "nodes"}), TextShape::kBlock);
   EXPECT_EQ(TextShapeOfRequest({"CLUSTER", "KEYSLOT", "k"}), TextShape::kLine);
   EXPECT_EQ(TextShapeOfRequest({"GETP", "k"}), TextShape::kGetp);
