@@ -355,6 +355,27 @@ TEST_F(ClusterTest, TheOriginalsListingsReachEveryNode) {
   }
 }
 
+TEST_F(ClusterTest, RedisInlineCommandsOnATextConnectionAreRoutedAsResp) {
+  // On a text connection INCR is a Redis inline command: routed (forwarded to the
+  // key's owner) and answered in RESP2; GET, a text command, stays text.
+  Client text = cluster_->Connect(0);
+  EXPECT_EQ(text.Call("PING"), "+PONG");
+  for (int k = 0; k < 12; ++k) {
+    const std::string key = "inline" + std::to_string(k);
+    EXPECT_EQ(text.Call("INCR " + key), ":1") << key;
+    EXPECT_EQ(text.Call("INCR " + key), ":2") << key;
+    EXPECT_EQ(text.Call("GET " + key), "2") << key;
+  }
+  // Some of those keys live on the other nodes: their requests were forwarded.
+  std::optional<std::vector<std::string>> info = text.CallBlock("CLUSTER INFO");
+  ASSERT_TRUE(info.has_value());
+  long forwarded = -1;
+  for (const std::string& line : *info) {
+    if (line.starts_with("cluster_requests_forwarded:")) forwarded = std::stol(line.substr(27));
+  }
+  EXPECT_GT(forwarded, 0);
+}
+
 TEST_F(ClusterTest, ClusterCommandsDescribeTheSlotMap) {
   Client c = cluster_->Connect(1);
   EXPECT_EQ(RespCall(c, {"CLUSTER", "KEYSLOT", "foo"}), ":3088");
