@@ -40,42 +40,6 @@ std::vector<uint16_t> PickPorts(int count) {
   return ports;
 }
 
-// A RESP request.
-std::string Resp(const std::vector<std::string>& args) {
-  std::string out = "*" + std::to_string(args.size()) + "\r\n";
-  for (const std::string& a : args) out += "$" + std::to_string(a.size()) + "\r\n" + a + "\r\n";
-  return out;
-}
-
-// Reads one RESP reply and renders it flat: "+OK", "-ERR ...", ":3", "$value" or
-// "$nil", arrays as "[a,b]" of their elements' renderings. "" on time-out.
-std::string ReadResp(Client& c) {
-  std::optional<std::string> line = c.ReadLine(std::chrono::seconds(10));
-  if (!line || line->empty()) return "";
-  const char type = (*line)[0];
-  const std::string rest = line->substr(1);
-  if (type == '+' || type == '-' || type == ':') return *line;
-  if (type == '$') {
-    const long n = std::stol(rest);
-    if (n < 0) return "$nil";
-    std::optional<std::string> data = c.ReadBytes(static_cast<size_t>(n) + 2);
-    return data ? "$" + data->substr(0, static_cast<size_t>(n)) : "";
-  }
-  if (type == '*') {
-    const long n = std::stol(rest);
-    if (n < 0) return "*nil";
-    std::string out = "[";
-    for (long i = 0; i < n; ++i) out += (i ? "," : "") + ReadResp(c);
-    return out + "]";
-  }
-  return "?" + *line;
-}
-
-std::string RespCall(Client& c, const std::vector<std::string>& args) {
-  if (!c.Send(Resp(args))) return "";
-  return ReadResp(c);
-}
-
 // The slot owner of `key` among `n` nodes with the equal split (node i of n).
 int OwnerOf(const std::string& key, int n) {
   const uint32_t per = cluster::kSlotCount / static_cast<uint32_t>(n);
