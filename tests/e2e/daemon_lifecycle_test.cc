@@ -3,14 +3,12 @@
 
 #include <fcntl.h>
 #include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <regex>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -96,30 +94,25 @@ class SnapshotOpenBlocker {
 // while loading, to compare with Memento byte for byte.
 class LoadingRedis {
  public:
-  static constexpr const char* kBinary = "/usr/bin/redis-server";
-
-  ~LoadingRedis() { Kill(); }
-
   // False, with *why, if redis-server is missing or does not get there.
   bool Start(const std::string& dir, std::string* why) {
-    if (::access(kBinary, X_OK) != 0) {
-      *why = std::string("redis-server is not installed at ") + kBinary +
+    if (!RedisServer::Available()) {
+      *why = std::string("redis-server is not installed at ") + RedisServer::kBinary +
              " (scripts/install-deps.sh installs it)";
       return false;
     }
-    port_ = PickFreePort();
     // First a server that writes the data set to dump.rdb.
-    Spawn(dir, {"--enable-debug-command", "yes"});
+    redis_.Spawn(dir, {"--enable-debug-command", "yes"});
     Client c;
-    if (!WaitForPong(&c)) return Fail("the first redis-server did not answer PING", why);
+    if (!redis_.WaitForPong(&c)) return Fail("the first redis-server did not answer PING", why);
     if (RespCall(c, {"DEBUG", "POPULATE", "20000"}) != "+OK" || RespCall(c, {"SAVE"}) != "+OK") {
       return Fail("DEBUG POPULATE or SAVE failed", why);
     }
-    Kill();
     // Then one that loads it slowly, answering clients every 1 KiB of the file.
-    Spawn(dir, {"--key-load-delay", "500", "--loading-process-events-interval-bytes", "1024"});
+    redis_.Spawn(dir, {"--key-load-delay", "500", "--loading-process-events-interval-bytes",
+                       "1024"});
     for (int i = 0; i < 400; ++i) {
-      if (client_.Connect(port_)) return true;
+      if (client_.Connect(redis_.port())) return true;
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
     return Fail("the second redis-server did not listen", why);
@@ -128,44 +121,13 @@ class LoadingRedis {
   Client& client() { return client_; }
 
  private:
-  void Spawn(const std::string& dir, const std::vector<std::string>& extra) {
-    std::vector<std::string> args = {kBinary,       "--port", std::to_string(port_),
-                                     "--bind",      "127.0.0.1", "--dir", dir,
-                                     "--save",      "",          "--appendonly", "no"};
-    args.insert(args.end(), extra.begin(), extra.end());
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      const int devnull = ::open("/dev/null", O_WRONLY);
-      ::dup2(devnull, STDOUT_FILENO);
-      std::vector<char*> argv;
-      for (std::string& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      ::execv(kBinary, argv.data());
-      _exit(127);
-    }
-  }
-  bool WaitForPong(Client* c) {
-    for (int i = 0; i < 400; ++i) {
-      if (c->Connect(port_) && RespCall(*c, {"PING"}) == "+PONG") return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-    return false;
-  }
-  void Kill() {
-    if (pid_ <= 0) return;
-    ::kill(pid_, SIGKILL);
-    int status = 0;
-    ::waitpid(pid_, &status, 0);
-    pid_ = -1;
-  }
   bool Fail(const std::string& what, std::string* why) {
     *why = what;
-    Kill();
+    redis_.Kill();
     return false;
   }
 
-  uint16_t port_ = 0;
-  pid_t pid_ = -1;
+  RedisServer redis_;
   Client client_;
 };
 

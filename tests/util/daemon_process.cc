@@ -347,6 +347,43 @@ uint16_t PickFreePort(bool with_bus_port) {
   }
 }
 
+bool RedisServer::Available() { return ::access(kBinary, X_OK) == 0; }
+
+void RedisServer::Spawn(const std::string& dir, const std::vector<std::string>& extra) {
+  Kill();
+  if (port_ == 0) port_ = PickFreePort();
+  std::vector<std::string> args = {kBinary, "--port", std::to_string(port_), "--bind",
+                                   "127.0.0.1", "--dir", dir, "--save", "", "--appendonly",
+                                   "no"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  std::vector<char*> argv;
+  for (std::string& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_ = ::fork();
+  if (pid_ == 0) {
+    const int devnull = ::open("/dev/null", O_WRONLY);
+    ::dup2(devnull, STDOUT_FILENO);
+    ::execv(kBinary, argv.data());
+    _exit(127);
+  }
+}
+
+bool RedisServer::WaitForPong(Client* c) {
+  for (int i = 0; i < 400; ++i) {
+    if (c->Connect(port_) && RespCall(*c, {"PING"}) == "+PONG") return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return false;
+}
+
+void RedisServer::Kill() {
+  if (pid_ <= 0) return;
+  ::kill(pid_, SIGKILL);
+  int status = 0;
+  ::waitpid(pid_, &status, 0);
+  pid_ = -1;
+}
+
 std::string Resp(const std::vector<std::string>& args) {
   std::string out = "*" + std::to_string(args.size()) + "\r\n";
   for (const std::string& a : args) out += "$" + std::to_string(a.size()) + "\r\n" + a + "\r\n";

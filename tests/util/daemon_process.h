@@ -132,6 +132,34 @@ class Client {
   std::string buffer_;
 };
 
+// A real redis-server (Debian's /usr/bin/redis-server), for tests that compare
+// Memento's replies with Redis's. Killed on destruction.
+class RedisServer {
+ public:
+  static constexpr const char* kBinary = "/usr/bin/redis-server";
+  RedisServer() = default;
+  ~RedisServer() { Kill(); }
+  RedisServer(const RedisServer&) = delete;
+  RedisServer& operator=(const RedisServer&) = delete;
+
+  // True if kBinary can be run.
+  static bool Available();
+  // Starts redis-server on a free port with its files in `dir`, no persistence unless
+  // `extra` asks for it ("--save", "" and "--appendonly", "no" come first), and
+  // `extra` arguments appended. Returns at once; see WaitForPong().
+  void Spawn(const std::string& dir, const std::vector<std::string>& extra = {});
+  // Waits up to 2 s until a connection made to it answers PING with PONG; that
+  // connection is left in *c.
+  bool WaitForPong(Client* c);
+  // SIGKILLs it and reaps it. Idempotent.
+  void Kill();
+  uint16_t port() const { return port_; }
+
+ private:
+  uint16_t port_ = 0;
+  pid_t pid_ = -1;
+};
+
 // A RESP request (an array of bulk strings) for `args`.
 std::string Resp(const std::vector<std::string>& args);
 // Reads one RESP reply and renders it flat: "+OK", "-ERR ...", ":3", "$value" or
