@@ -199,6 +199,15 @@ Status Daemon::Start() {
             static_cast<unsigned long long>(recovered.snapshot_expired),
             static_cast<unsigned long long>(recovered.wal_records),
             static_cast<unsigned long long>(recovered.last_lsn));
+  if (const wal::RecoveryDrop& dropped = recovered.wal_dropped; dropped.truncated) {
+    // Repeated here, after the WAL's own warning, so that the start-up summary says it.
+    log::Warning("--wal-recovery=truncate: %llu log records lost (LSNs %llu to %llu); "
+                 "the data is as of LSN %llu",
+                 static_cast<unsigned long long>(dropped.records()),
+                 static_cast<unsigned long long>(dropped.first_lsn),
+                 static_cast<unsigned long long>(dropped.last_lsn),
+                 static_cast<unsigned long long>(dropped.first_lsn - 1));
+  }
   // From here on every change is logged. No command has written yet (they get
   // LOADING), and SetLoading(false) below publishes the sink to the event loops.
   table_->SetMutationSink(persistence_.get());
