@@ -349,15 +349,19 @@ void Commands::Dispatch(net::Session& session, std::span<const std::string_view>
       session.authenticated = true;
     }
   }
-  // The acquire load that makes persistence_ and cluster_ safe to read below.
-  if (loading() && !RunsWhileLoading(*spec, argv)) {
+  // The acquire load that makes persistence_ and cluster_ safe to read below, which
+  // is done only once loaded: while loading the daemon may be setting them.
+  const bool loaded = !loading();
+  if (!loaded && !RunsWhileLoading(*spec, argv)) {
     reply.Error(resp ? kLoadingErr : kLoadingText);
     return;
   }
   // In a cluster, a key owned by another node is executed there (its MISCONF, if
   // any, comes back in its reply).
-  if (route && cluster_ != nullptr && cluster_->Route(session, *spec, argv, reply)) return;
-  if ((spec->flags & kWrite) != 0 && persistence_ != nullptr) {
+  if (loaded && route && cluster_ != nullptr && cluster_->Route(session, *spec, argv, reply)) {
+    return;
+  }
+  if (loaded && (spec->flags & kWrite) != 0 && persistence_ != nullptr) {
     // After the log failed, nothing can be made durable: refuse writes (reads go
     // on), as Redis does after a failed AOF write. Only a restart clears it.
     Status broken = persistence_->WriteError();
