@@ -235,7 +235,7 @@ constexpr Setting kSettings[] = {
      "a request forwarded to another node fails (CLUSTERDOWN) after this long"},
     {"cluster.secret", "", "", "SECRET", Kind::kString, nullptr,
      StoreString<&Config::cluster_secret>, ShowString<&Config::cluster_secret>,
-     "secret the nodes prove on the cluster bus; empty: server.requirepass (file only)"},
+     "secret the nodes prove on the cluster bus; empty: server.requirepass"},
 };
 
 // The [[cluster.nodes]] key, checked apart from kSettings (an array of tables).

@@ -671,11 +671,13 @@ TEST_F(ConfigTest, UsageShowsFileOnlySettingsAsKeyEqualsDefault) {
                            "\n  storage.snapshot_after_writes = 1000000\n      writes",
                            "\n  storage.wal_segment_bytes = 67108864\n      size",
                            "\n  cluster.request_timeout_ms = 2000\n      a request",
+                           "\n  cluster.secret = \"\"\n      secret",
                            "\n  [[cluster.nodes]] name, host, port, bus_port, slots\n"}) {
     EXPECT_THAT(file_only, HasSubstr(line));
   }
   for (const char* key : {"server.protected_mode", "storage.snapshot_after_writes",
-                          "storage.wal_segment_bytes", "cluster.request_timeout_ms"}) {
+                          "storage.wal_segment_bytes", "cluster.request_timeout_ms",
+                          "cluster.secret"}) {
     EXPECT_THAT(flags, Not(HasSubstr(key))) << key;
   }
   // Every line of the flags part that starts a setting names a flag.
