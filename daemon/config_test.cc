@@ -709,7 +709,8 @@ TEST_F(ConfigTest, NodeNameFlagWithoutClusterModeIsAnError) {
   ASSERT_TRUE(with_c.ok()) << with_c.status().ToString();
   EXPECT_EQ(with_c->config.node_name, "node1");
   // Cluster mode from the file counts.
-  Result<CommandLine> from_file = Parse({"-f", WriteFile("[cluster]\nenabled = true\n"), "-i", "n"});
+  Result<CommandLine> from_file =
+      Parse({"-f", WriteFile("[cluster]\nenabled = true\n"), "-i", "n"});
   ASSERT_TRUE(from_file.ok()) << from_file.status().ToString();
   EXPECT_EQ(from_file->config.node_name, "n");
   // A file may keep its node name with cluster mode switched off.
