@@ -95,13 +95,12 @@ class Server::Impl {
 
 Status Server::Impl::Bind() {
   if (listener_.has_value()) return Status::OK();
-  Result<SocketAddress> address = ParseListenAddress(options_.host, options_.port);
-  if (!address.ok()) return address.status();
-  Result<Listener> listener = Listener::Open(*address);
-  if (!listener.ok()) return listener.status();
-  port_ = listener->port();
-  bound_loopback_ = IsLoopbackAddress(*address);
-  listener_.emplace(std::move(*listener));
+  MEMENTO_ASSIGN_OR_RETURN(const SocketAddress address,
+                           ParseListenAddress(options_.host, options_.port));
+  MEMENTO_ASSIGN_OR_RETURN(Listener listener, Listener::Open(address));
+  port_ = listener.port();
+  bound_loopback_ = IsLoopbackAddress(address);
+  listener_.emplace(std::move(listener));
   return Status::OK();
 }
 
@@ -247,6 +246,8 @@ ServerStats Server::Impl::Stats() const {
     stats.output_limit_disconnections +=
         c.output_limit_disconnections.load(std::memory_order_relaxed);
     stats.idle_disconnections += c.idle_disconnections.load(std::memory_order_relaxed);
+    stats.deferred_replies_dropped +=
+        c.deferred_replies_dropped.load(std::memory_order_relaxed);
     stats.net_input_bytes += c.net_input_bytes.load(std::memory_order_relaxed);
     stats.net_output_bytes += c.net_output_bytes.load(std::memory_order_relaxed);
   }
