@@ -9,7 +9,8 @@
 # redis_pid and redis_port. The caller's EXIT trap stops them.
 start_servers() {
   mkdir -p "${tmp}/memento-data" "${tmp}/redis"
-  # The port is read from the "listening on HOST:PORT" line, logged at info level.
+  # The port is read from the "listening on HOST:PORT" line, logged at info level;
+  # commands run once "Ready to accept commands" follows (the data is loaded).
   : >"${tmp}/memento.log"  # exists before the daemon's redirection, for sed below
   "${memento}" -p 0 --data-dir "${tmp}/memento-data" --log-level info "${memento_args[@]}" \
     2>"${tmp}/memento.log" &
@@ -18,7 +19,7 @@ start_servers() {
   local i
   for ((i = 0; i < 200; i++)); do
     memento_port=$(sed -n 's/.*listening on [^ ]*:\([0-9][0-9]*\).*/\1/p' "${tmp}/memento.log" | head -n 1)
-    [[ -n "${memento_port}" ]] && break
+    [[ -n "${memento_port}" ]] && grep -q "Ready to accept commands" "${tmp}/memento.log" && break
     sleep 0.05
   done
   [[ -n "${memento_port}" ]] || die "memento did not log its port: $(cat "${tmp}/memento.log")"

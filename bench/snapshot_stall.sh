@@ -112,7 +112,7 @@ start_memento() {  # start_memento LOG: fresh data dir; sets memento_pid, mement
   memento_port=
   for ((i = 0; i < 200; i++)); do
     memento_port=$(sed -n 's/.*listening on [^ ]*:\([0-9][0-9]*\).*/\1/p' "${log}" | head -n 1)
-    [[ -n "${memento_port}" ]] && break
+    [[ -n "${memento_port}" ]] && grep -q "Ready to accept commands" "${log}" && break
     sleep 0.05
   done
   [[ -n "${memento_port}" ]] || die "memento did not log its port: $(cat "${log}")"

@@ -825,6 +825,7 @@ void Bus::Impl::LinkUpNow(int node, int64_t now_us) {
     stats_[node].link_up = true;
     stats_[node].mismatch = false;
     stats_[node].auth_failed = false;
+    stats_[node].link_lost_ms = 0;
   }
   UpdateFormed();
 }
@@ -848,6 +849,8 @@ void Bus::Impl::LinkDown(int node, const std::string& why, int64_t now_us) {
   {
     MutexLock lock(&stats_mu_);
     stats_[node].link_up = false;
+    stats_[node].last_error = why;
+    if (was_up) stats_[node].link_lost_ms = NowMillis();
   }
   auto pending = std::move(peer.pending);
   peer.pending.clear();

@@ -86,6 +86,9 @@ struct PeerStats {
   bool mismatch = false;    // the peer's digest differs from ours (last handshake)
   bool auth_failed = false;  // the last handshake with it failed the secret's proof
   int64_t last_heard_ms = 0;  // wall clock of the last frame from it, 0: never
+  // Wall clock of when our link to it was lost; 0 while it is up, or if it was never up.
+  int64_t link_lost_ms = 0;
+  std::string last_error;   // why the last link (or attempt to link) failed; "" if none
   uint64_t forwarded = 0;   // requests we sent it
   uint64_t failed = 0;      // of which failed (link down, timeout, refused)
   uint64_t served = 0;      // requests it forwarded to us that we executed

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdio>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include "cluster/reply_record.h"
+#include "common/clock.h"
 #include "common/logging.h"
 #include "daemon/cmd_context.h"
 #include "daemon/cmd_errors.h"
@@ -167,6 +169,7 @@ Result<std::unique_ptr<ClusterNode>> ClusterNode::Start(const Config& config,
   auto map = std::make_shared<const cluster::SlotMap>(std::move(built));
   MEMENTO_ASSIGN_OR_RETURN(const int self, FindSelf(*map, config));
   std::unique_ptr<ClusterNode> node(new ClusterNode(commands, map, self));
+  node->started_ms_ = NowMillis();
   cluster::BusOptions options;
   options.map = map;
   options.self = config.node_name;
@@ -231,8 +234,28 @@ bool ClusterNode::CheckLink(int node, proto::ReplyBuilder& reply) {
   if (node == self_ || bus_->LinkUp(node)) return true;
   const cluster::NodeInfo& n = map_->nodes()[static_cast<size_t>(node)];
   down_errors_.fetch_add(1, std::memory_order_relaxed);
-  reply.Error("CLUSTERDOWN node " + n.name + " (" + n.host + ":" + std::to_string(n.port) +
-              ") is unreachable" + (bus_->IsFormed() ? "" : "; the cluster is not formed"));
+  // The slow path only: the peer's facts are copied out of the bus's stats.
+  cluster::PeerStats peer;
+  for (cluster::PeerStats& p : bus_->Stats().peers) {
+    if (p.name == n.name) peer = std::move(p);
+  }
+  const int64_t now = NowMillis();
+  auto seconds_since = [now](int64_t ms) {
+    char text[32];
+    std::snprintf(text, sizeof(text), "%.1f s", static_cast<double>(now - ms) / 1000.0);
+    return std::string(text);
+  };
+  std::string message = "CLUSTERDOWN node " + n.name + " (" + n.host + ":" +
+                        std::to_string(n.port) + ") is unreachable: ";
+  if (peer.link_lost_ms != 0) {
+    message += "the link to it was lost " + seconds_since(peer.link_lost_ms) + " ago";
+  } else {
+    // Never up since this node started: the cluster has not formed yet.
+    message += "no link to it since this node started " + seconds_since(started_ms_) +
+               " ago; the cluster is not formed yet";
+  }
+  if (!peer.last_error.empty()) message += " (last error: " + OneLine(peer.last_error) + ")";
+  reply.Error(message);
   return false;
 }
 

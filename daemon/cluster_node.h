@@ -92,6 +92,8 @@ class ClusterNode final : public cluster::ForwardedExecutor {
   class Gather;
 
   // Refuses with CLUSTERDOWN if `node`'s link is down; true if it is up (or self).
+  // The error says what happened: the link was lost how long ago, or never came up
+  // since this node started (the cluster has not formed yet), and the last failure.
   bool CheckLink(int node, proto::ReplyBuilder& reply);
   void Forward(net::Session& session, int node, std::span<const std::string_view> argv);
   bool SplitByOwner(net::Session& session, const CommandSpec& spec,
@@ -106,6 +108,7 @@ class ClusterNode final : public cluster::ForwardedExecutor {
   Commands* const commands_;
   std::shared_ptr<const cluster::SlotMap> map_;
   const int self_;
+  int64_t started_ms_ = 0;  // wall clock, when Start() started the bus
   std::unique_ptr<cluster::Bus> bus_;
 
   std::atomic<uint64_t> local_{0};

@@ -177,7 +177,9 @@ void Cluster(Context& c) {
   } else if (EqualsIgnoreCase(sub, "myid")) {
     if (arity_ok(2, "cluster|myid")) c.reply.Bulk(node->self_name());
   } else if (EqualsIgnoreCase(sub, "nodes")) {
-    // Redis's line shape: id addr@bus flags master ping-sent pong-recv epoch link slots.
+    // Redis's line shape: id addr@bus flags master ping-sent pong-recv epoch link slots;
+    // over RESP one bulk whose every line ends in "\n" (not "\r\n"), as Redis's does:
+    // cluster clients split on "\n" and would keep a "\r" in the last slot range.
     if (!arity_ok(2, "cluster|nodes")) return;
     std::vector<std::string> lines;
     for (size_t i = 0; i < map->nodes().size(); ++i) {
@@ -191,7 +193,13 @@ void Cluster(Context& c) {
                       " " + std::to_string(map->version()) + " " +
                       (up ? "connected" : "disconnected") + " " + RangesText(n));
     }
-    ReplyLines(c, lines);
+    if (!c.resp()) {
+      ReplyLines(c, lines);  // the text protocol's counted lines
+      return;
+    }
+    std::string text;
+    for (const std::string& line : lines) text.append(line).push_back('\n');
+    c.reply.Bulk(text);
   } else if (EqualsIgnoreCase(sub, "slots")) {
     if (!arity_ok(2, "cluster|slots")) return;
     size_t ranges = 0;

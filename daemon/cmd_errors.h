@@ -60,6 +60,14 @@ inline constexpr char kWalFailedErr[] =
     "MISCONF Errors writing to the write-ahead log; writes are refused until restart: ";
 inline constexpr char kBgSaveInProgressErr[] = "ERR Background save already in progress";
 
+// Start-up: the data set is still being recovered (Commands::SetLoading). The RESP
+// text is Redis's, byte for byte (clients such as redis-py retry on LOADING); the text
+// protocol's says what is going on in Memento's terms.
+inline constexpr char kLoadingErr[] = "LOADING Redis is loading the dataset in memory";
+inline constexpr char kLoadingText[] =
+    "LOADING memento is loading its data (snapshot, then write-ahead log) into memory; "
+    "retry in a moment";
+
 // The text protocol's reply to an unknown command (kept from the original Memento).
 inline constexpr char kUnknownCommandText[] = "(Unknown command)";
 

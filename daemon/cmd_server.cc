@@ -209,7 +209,10 @@ constexpr Setting kSettings[] = {
     // persists and cannot be switched at run time: CONFIG SET appendonly accepts
     // yes/no (tools send it) and changes nothing (docs/protocol.md).
     {"appendonly",
-     [](Context& c) { return std::string(c.commands.persistence() != nullptr ? "yes" : "no"); },
+     [](Context& c) {
+       const bool on = c.commands.loading() || c.commands.persistence() != nullptr;
+       return std::string(on ? "yes" : "no");
+     },
      [](std::string_view v) -> std::string {
        return EqualsIgnoreCase(v, "yes") || EqualsIgnoreCase(v, "no")
                   ? ""
@@ -644,6 +647,11 @@ void Info(Context& c) {
   if (begin("memory", "Memory")) {
     field("used_memory", std::to_string(t.MemoryUsage()));
     field("used_memory_rss", std::to_string(ResidentBytes()));
+  }
+  if (c.commands.loading() && begin("persistence", "Persistence")) {
+    // Redis's fields while loading; the keys loaded so far are in the keyspace section.
+    field("loading", "1");
+    field("loading_start_time", std::to_string(f.started_ms / 1000));
   }
   if (Persistence* p = c.commands.persistence(); p != nullptr && begin("persistence", "Persistence")) {
     PersistenceStats ps = p->Stats();

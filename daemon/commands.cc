@@ -205,7 +205,7 @@ constexpr CommandSpec kCommandTable[] = {
     // PING_INLINE) expect Redis's "+PONG" and "+OK".
     {"ping", Between(1, 2), kNone, Ping, 0, kFast | kStale, 0, 0, 0,
      {"connection", "1.0.0", "Replies PONG, or the message.", "[message]"}},
-    {"echo", Exactly(2), kNone, Echo, 0, kFast, 0, 0, 0,
+    {"echo", Exactly(2), kNone, Echo, 0, kLoading | kStale | kFast, 0, 0, 0,
      {"connection", "1.0.0", "Replies the message.", "message"}},
     {"quit", AtLeast(1), Exactly(1), Quit, 0, kConnection | kNoAuth, 0, 0, 0,
      {"connection", "1.0.0", "Closes the connection once the replies so far are sent.", ""}},
@@ -241,11 +241,13 @@ constexpr CommandSpec kCommandTable[] = {
      {"server", "2.6.0", "Returns the server's time: Unix seconds and microseconds.", ""}},
 
     // --- The cluster (cmd_cluster.cc; docs/cluster.md) ---
-    {"cluster", AtLeast(2), AtLeast(2), Cluster, 0, kLoading | kStale, 0, 0, 0,
+    // Not kLoading, as in Redis (whose CLUSTER HELP alone runs while loading, see
+    // RunsWhileLoading): the node joins its cluster only once its data is loaded.
+    {"cluster", AtLeast(2), AtLeast(2), Cluster, 0, kStale, 0, 0, 0,
      {"cluster", "3.0.0",
       "Cluster facts: KEYSLOT, INFO, NODES, SLOTS, SHARDS, MYID (this project's 8192 slots).",
       "subcommand [arg ...]"}},
-    {"clusterinfo", Exactly(1), Exactly(1), ClusterInfo, 0, kLoading | kStale, 0, 0, 0,
+    {"clusterinfo", Exactly(1), Exactly(1), ClusterInfo, 0, kStale, 0, 0, 0,
      {"cluster", "memento",
       "Lists the cluster's nodes: name, address, slot range, reachable or unreachable.", ""}},
 };
@@ -329,6 +331,13 @@ const NameIndex& Index() {
   return index;
 }
 
+// Whether a request runs while the data set is loading: Redis's rule, the command's
+// (or, for CLUSTER, the subcommand's) `loading` flag.
+bool RunsWhileLoading(const CommandSpec& spec, std::span<const std::string_view> argv) {
+  if ((spec.flags & kLoading) != 0) return true;
+  return spec.name == "cluster" && argv.size() >= 2 && EqualsIgnoreCase(argv[1], "help");
+}
+
 }  // namespace
 
 const CommandSpec* FindCommand(std::string_view name) { return Index().Find(name); }
@@ -370,7 +379,7 @@ bool Commands::IsTextCommand(std::string_view name) const {
 
 void Commands::Execute(net::Session& session, std::span<const std::string_view> argv,
                        proto::ReplyBuilder& reply) {
-  Dispatch(session, argv, reply, /*route=*/cluster_ != nullptr);
+  Dispatch(session, argv, reply, /*route=*/true);
 }
 
 void Commands::ExecuteHere(net::Session& session, std::span<const std::string_view> argv,
@@ -410,10 +419,19 @@ void Commands::Dispatch(net::Session& session, std::span<const std::string_view>
       session.authenticated = true;
     }
   }
+  // The acquire load that makes persistence_ and cluster_ safe to read below, which
+  // is done only once loaded: while loading the daemon may be setting them.
+  const bool loaded = !loading();
+  if (!loaded && !RunsWhileLoading(*spec, argv)) {
+    reply.Error(resp ? kLoadingErr : kLoadingText);
+    return;
+  }
   // In a cluster, a key owned by another node is executed there (its MISCONF, if
   // any, comes back in its reply).
-  if (route && cluster_->Route(session, *spec, argv, reply)) return;
-  if ((spec->flags & kWrite) != 0 && persistence_ != nullptr) {
+  if (loaded && route && cluster_ != nullptr && cluster_->Route(session, *spec, argv, reply)) {
+    return;
+  }
+  if (loaded && (spec->flags & kWrite) != 0 && persistence_ != nullptr) {
     // After the log failed, nothing can be made durable: refuse writes (reads go
     // on), as Redis does after a failed AOF write. Only a restart clears it.
     Status broken = persistence_->WriteError();
@@ -429,11 +447,13 @@ void Commands::Dispatch(net::Session& session, std::span<const std::string_view>
 }
 
 bool Commands::HasUncommitted() {
-  return persistence_ != nullptr && persistence_->HasUncommitted();
+  Persistence* p = persistence();  // nullptr while loading: nothing is written then
+  return p != nullptr && p->HasUncommitted();
 }
 
 Status Commands::CommitRound() {
-  return persistence_ != nullptr ? persistence_->CommitRound() : Status::OK();
+  Persistence* p = persistence();
+  return p != nullptr ? p->CommitRound() : Status::OK();
 }
 
 }  // namespace memento::daemon

@@ -14,6 +14,9 @@
 //
 // Thread-safety: Execute may be called from many threads at once. The setters marked
 // "before serving" must not race with Execute; SetRequirePass may be called any time.
+// While loading (SetLoading), the daemon serves already and sets the persistence and
+// the cluster as it recovers: SetLoading(false) publishes them (release), and every
+// reader checks loading() (acquire) before it looks at them.
 #pragma once
 
 #include <atomic>
@@ -73,16 +76,27 @@ class Commands final : public net::CommandHandler {
   // the next command of every connection.
   void SetRequirePass(std::string_view password);
 
+  // While true, the data set is being recovered into the table: every command but
+  // those Redis runs while loading (flag kLoading: AUTH, HELLO, INFO, CONFIG, ECHO,
+  // ...) is refused with kLoadingErr (RESP) or kLoadingText (text protocol), after the
+  // unknown-command, arity and authentication checks, as Redis orders them. The
+  // daemon sets it before the server starts and clears it once recovery is done and
+  // SetPersistence/SetCluster have been called: clearing it publishes them.
+  void SetLoading(bool loading) { loading_.store(loading, std::memory_order_release); }
+  bool loading() const { return loading_.load(std::memory_order_acquire); }
+
   // The data directory's persistence; nullptr (tests): in memory only, and SAVE
   // and BGSAVE say so. "*persistence" must outlive this object or be reset first.
+  // Call before serving, or while loading(). Reads nullptr while loading().
   void SetPersistence(Persistence* persistence) { persistence_ = persistence; }
-  Persistence* persistence() const { return persistence_; }
+  Persistence* persistence() const { return loading() ? nullptr : persistence_; }
 
   // The cluster this node belongs to (cluster mode, -c); nullptr: none. Requests for
   // keys owned by other nodes are then routed there (ClusterNode::Route). Call before
-  // serving; "*cluster" must outlive this object or be reset first.
+  // serving, or while loading(); "*cluster" must outlive this object or be reset
+  // first. Reads nullptr while loading().
   void SetCluster(ClusterNode* cluster) { cluster_ = cluster; }
-  ClusterNode* cluster() const { return cluster_; }
+  ClusterNode* cluster() const { return loading() ? nullptr : cluster_; }
 
   void Execute(net::Session& session, std::span<const std::string_view> argv,
                proto::ReplyBuilder& reply) override;
@@ -118,8 +132,8 @@ class Commands final : public net::CommandHandler {
   bool CheckPassword(std::string_view password) const;
 
  private:
-  // Execute/ExecuteHere: the checks (unknown command, arity, authentication), then
-  // routing if `route`, then the command.
+  // Execute/ExecuteHere: the checks (unknown command, arity, authentication,
+  // loading), then routing if `route` and in a cluster, then the command.
   void Dispatch(net::Session& session, std::span<const std::string_view> argv,
                 proto::ReplyBuilder& reply, bool route);
 
@@ -129,6 +143,7 @@ class Commands final : public net::CommandHandler {
   ClusterNode* cluster_ = nullptr;
   ServerFacts facts_;
   std::atomic<uint16_t> listening_port_{0};
+  std::atomic<bool> loading_{false};
   std::atomic<uint64_t> hits_{0};
   std::atomic<uint64_t> misses_{0};
 

@@ -349,6 +349,52 @@ TEST_F(RespCommandsTest, EveryCommandInTheTableIsFoundByName) {
   }
 }
 
+// --- Loading (the daemon recovers its data while it already serves) ------------------
+
+// Redis 7.0's flags decide (COMMAND INFO: "loading"); replies checked against a loading
+// redis-server in tests/e2e/daemon_lifecycle_test.cc.
+TEST_F(RespCommandsTest, WhileLoadingOnlyWhatRedisRunsWhileLoadingRuns) {
+  const std::string loading = Err("LOADING Redis is loading the dataset in memory");
+  commands_.SetLoading(true);
+  for (std::vector<std::string> request :
+       std::vector<std::vector<std::string>>{{"PING"}, {"GET", "k"}, {"SET", "k", "v"},
+                                             {"DBSIZE"}, {"KEYS", "*"}, {"SAVE"},
+                                             {"CLUSTER", "KEYSLOT", "k"}, {"CLUSTER", "INFO"}}) {
+    EXPECT_EQ(Run(request), loading) << request[0];
+  }
+  EXPECT_EQ(Run({"ECHO", "hi"}), Bulk("hi"));
+  EXPECT_EQ(Run({"SELECT", "0"}), kOk);
+  EXPECT_THAT(Run({"TIME"}), ::testing::StartsWith("*2\r\n"));
+  EXPECT_THAT(Run({"CLUSTER", "HELP"}), ::testing::StartsWith("*"));
+  EXPECT_THAT(Run({"INFO", "persistence"}), ::testing::HasSubstr("\r\nloading:1\r\n"));
+  // Unknown commands and wrong arity are reported first, as by Redis.
+  EXPECT_EQ(Run({"GET"}), Err("ERR wrong number of arguments for 'get' command"));
+  EXPECT_EQ(Run({"NOSUCH"}), "-ERR unknown command 'NOSUCH', with args beginning with: \r\n");
+  EXPECT_EQ(table_.Size(), 0u);  // the SET did not run
+  commands_.SetLoading(false);
+  EXPECT_EQ(Run({"PING"}), "+PONG\r\n");
+  EXPECT_EQ(Run({"SET", "k", "v"}), kOk);
+}
+
+TEST_F(RespCommandsTest, AuthenticationIsCheckedBeforeLoading) {
+  commands_.SetRequirePass("pw");
+  commands_.SetLoading(true);
+  EXPECT_EQ(Run({"GET", "k"}), Err("NOAUTH Authentication required."));
+  EXPECT_EQ(Run({"AUTH", "pw"}), kOk);
+  EXPECT_EQ(Run({"GET", "k"}), Err("LOADING Redis is loading the dataset in memory"));
+}
+
+TEST_F(CommandsTest, WhileLoadingTheTextProtocolSaysSoInItsOwnWords) {
+  commands_.SetLoading(true);
+  EXPECT_EQ(Run({"GET", "k"}),
+            "(error) LOADING memento is loading its data (snapshot, then write-ahead log) into "
+            "memory; retry in a moment\r\n");
+  // A text command Redis runs while loading still runs (LASTSAVE is one: kLoading).
+  EXPECT_THAT(Run({"LASTSAVE"}), ::testing::MatchesRegex("[0-9]+\r\n"));
+  commands_.SetLoading(false);
+  EXPECT_EQ(Run({"GET", "k"}), "(null)\r\n");
+}
+
 // --- Authentication -------------------------------------------------------------
 
 TEST_F(RespCommandsTest, CommandsNeedAuthWhenAPasswordIsSet) {

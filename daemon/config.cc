@@ -189,7 +189,7 @@ constexpr Setting kSettings[] = {
      "password clients must AUTH with; empty: none"},
     {"server.protected_mode", "", "", "", Kind::kSwitch, nullptr,
      StoreBool<&Config::protected_mode>, ShowBool<&Config::protected_mode>,
-     "refuse other hosts while no password (file only)"},
+     "refuse clients from other hosts while no password is set"},
     {"server.max_clients", "--max-clients", "", "N", Kind::kInteger, &kClientsRange,
      StoreInt<&Config::max_clients>, ShowInt<&Config::max_clients>,
      "open client connections at most, 1-1000000"},
@@ -235,7 +235,7 @@ constexpr Setting kSettings[] = {
      "a request forwarded to another node fails (CLUSTERDOWN) after this long"},
     {"cluster.secret", "", "", "SECRET", Kind::kString, nullptr,
      StoreString<&Config::cluster_secret>, ShowString<&Config::cluster_secret>,
-     "secret the nodes prove on the cluster bus; empty: server.requirepass (file only)"},
+     "secret the nodes prove on the cluster bus; empty: server.requirepass"},
 };
 
 // The [[cluster.nodes]] key, checked apart from kSettings (an array of tables).
@@ -689,8 +689,37 @@ Result<CommandLine> ParseCommandLine(int argc, const char* const* argv) {
     if (why.empty()) why = use.setting->store(value, &cmd.config);
     if (!why.empty()) return Status::InvalidArgument(std::string(use.spelled) + ": " + why);
   }
+  // A node name on the command line means the operator wants a cluster node; without
+  // cluster mode it would be silently ignored and the daemon start standalone. (The
+  // file may keep cluster.name while cluster.enabled = false: that is a switch.)
+  for (const FlagUse& use : uses) {
+    if (use.setting->flag == "-i" && !cmd.config.cluster) {
+      return Status::InvalidArgument(
+          "-i " + std::string(use.value) +
+          ": a node name only means something in cluster mode; add -c (or set "
+          "cluster.enabled = true in the file given with -f), or drop -i");
+    }
+  }
   return cmd;
 }
+
+namespace {
+
+// A file-only setting's default as it would be written in the file.
+std::string TomlDefault(const Setting& s, const Config& defaults) {
+  const std::string shown = s.show(defaults);
+  switch (s.kind) {
+    case Kind::kSwitch:
+      return shown == "on" ? "true" : "false";
+    case Kind::kString:
+      return shown == "none" ? "\"\"" : "\"" + shown + "\"";
+    case Kind::kInteger:
+      return shown;
+  }
+  return shown;
+}
+
+}  // namespace
 
 std::string UsageText(std::string_view program) {
   const Config defaults;
@@ -703,7 +732,14 @@ std::string UsageText(std::string_view program) {
     std::string origin;  // "default: ...; file: ..." or ""
   };
   std::vector<Entry> entries;
+  // Settings without a flag are listed apart, as the file spells them.
+  std::vector<Entry> file_only;
   for (const Setting& s : kSettings) {
+    if (s.flag.empty()) {
+      file_only.push_back({std::string(s.key) + " = " + TomlDefault(s, defaults),
+                           std::string(s.help), ""});
+      continue;
+    }
     std::string flags(s.flag);
     if (!s.long_flag.empty()) flags += ", " + std::string(s.long_flag);
     if (!s.metavar.empty()) flags += " " + std::string(s.metavar);
@@ -727,6 +763,11 @@ std::string UsageText(std::string_view program) {
     out += "  " + e.flags + std::string(width - e.flags.size() + 2, ' ') + e.help + "\n";
     if (!e.origin.empty()) out += indent + e.origin + "\n";
   }
+  // Key and default on one line, the meaning under it: keys are long.
+  out += "\nSettings only in the config file:\n";
+  for (const Entry& e : file_only) out += "  " + e.flags + "\n      " + e.help + "\n";
+  out += "  [[cluster.nodes]] name, host, port, bus_port, slots\n"
+         "      one table per node of the cluster, this one included (docs/cluster.md)\n";
   return out;
 }
 

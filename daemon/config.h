@@ -129,7 +129,8 @@ struct CommandLine {
 // Returns:
 //   the parsed command line;
 //   InvalidArgument for a bad flag: "unknown flag '--foo'", "flag -p needs a value",
-//     "-p: '70000' is not a port (0-65535)", "unexpected argument 'foo'";
+//     "-p: '70000' is not a port (0-65535)", "unexpected argument 'foo'", and for -i
+//     without cluster mode (no -c and no cluster.enabled = true in the file);
 //   whatever LoadConfigFile() returns for a bad -f file.
 // REQUIRES: argv[0..argc) are valid C strings.
 Result<CommandLine> ParseCommandLine(int argc, const char* const* argv);
@@ -150,7 +151,9 @@ Result<Config> ParseConfigToml(std::string_view text, std::string_view source_na
 // ("config file 'x.toml': No such file or directory").
 Result<Config> LoadConfigFile(const std::string& path, Config base);
 
-// The --help text: every flag with its default and its TOML key. Ends with '\n'.
+// The --help text: every flag with its default and its TOML key, then, under
+// "Settings only in the config file:", each key that has no flag as "key = default"
+// (in TOML syntax) with its meaning on the next line. Ends with '\n'.
 std::string UsageText(std::string_view program);
 
 }  // namespace memento::daemon

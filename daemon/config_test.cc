@@ -17,6 +17,7 @@ namespace memento::daemon {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 using ::testing::StartsWith;
 
 // Each test gets its own directory from mkdtemp, so runs in parallel never share a
@@ -133,7 +134,7 @@ TEST_F(ConfigTest, ClusterFlag) {
 }
 
 TEST_F(ConfigTest, NameFlag) {
-  Result<CommandLine> cmd = Parse({"-i", "node-a"});
+  Result<CommandLine> cmd = Parse({"-c", "-i", "node-a"});
   ASSERT_TRUE(cmd.ok()) << cmd.status().ToString();
   EXPECT_EQ(cmd->config.node_name, "node-a");
 }
@@ -656,6 +657,67 @@ TEST_F(ConfigTest, UsageListsEveryFlagWithDefaultAndKey) {
         "-v, --version"}) {
     EXPECT_THAT(usage, HasSubstr(text));
   }
+}
+
+TEST_F(ConfigTest, UsageShowsFileOnlySettingsAsKeyEqualsDefault) {
+  const std::string usage = UsageText("memento");
+  const size_t section = usage.find("\nSettings only in the config file:\n");
+  ASSERT_NE(section, std::string::npos) << usage;
+  const std::string flags = usage.substr(0, section);
+  const std::string file_only = usage.substr(section);
+  // Each key without a flag: under the section, as it is written in the file, with
+  // its meaning on the next line; never in the flags part as a nameless flag.
+  for (const char* line : {"\n  server.protected_mode = true\n      refuse clients",
+                           "\n  storage.snapshot_after_writes = 1000000\n      writes",
+                           "\n  storage.wal_segment_bytes = 67108864\n      size",
+                           "\n  cluster.request_timeout_ms = 2000\n      a request",
+                           "\n  cluster.secret = \"\"\n      secret",
+                           "\n  [[cluster.nodes]] name, host, port, bus_port, slots\n"}) {
+    EXPECT_THAT(file_only, HasSubstr(line));
+  }
+  for (const char* key : {"server.protected_mode", "storage.snapshot_after_writes",
+                          "storage.wal_segment_bytes", "cluster.request_timeout_ms",
+                          "cluster.secret"}) {
+    EXPECT_THAT(flags, Not(HasSubstr(key))) << key;
+  }
+  // Every line of the flags part that starts a setting names a flag.
+  size_t at = flags.find("Flags:\n");
+  ASSERT_NE(at, std::string::npos);
+  for (at = flags.find('\n', at) + 1; at < flags.size(); at = flags.find('\n', at) + 1) {
+    const std::string line = flags.substr(at, flags.find('\n', at) - at);
+    if (line.empty()) break;
+    const size_t text = line.find_first_not_of(' ');
+    if (text == 2) {
+      EXPECT_EQ(line[2], '-') << line;  // not a blank flag column
+    }
+  }
+  // The defaults shown are the parser's: the file accepts them as written.
+  Result<Config> parsed = Toml(
+      "[server]\nprotected_mode = true\n[storage]\nsnapshot_after_writes = 1000000\n"
+      "wal_segment_bytes = 67108864\n[cluster]\nrequest_timeout_ms = 2000\n");
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  EXPECT_EQ(*parsed, Config());
+}
+
+// --- -i without cluster mode ------------------------------------------------------------
+
+TEST_F(ConfigTest, NodeNameFlagWithoutClusterModeIsAnError) {
+  EXPECT_EQ(Error(Parse({"-i", "node1"})),
+            "-i node1: a node name only means something in cluster mode; add -c (or set "
+            "cluster.enabled = true in the file given with -f), or drop -i");
+  Result<CommandLine> with_c = Parse({"-c", "-i", "node1"});
+  ASSERT_TRUE(with_c.ok()) << with_c.status().ToString();
+  EXPECT_EQ(with_c->config.node_name, "node1");
+  // Cluster mode from the file counts.
+  Result<CommandLine> from_file =
+      Parse({"-f", WriteFile("[cluster]\nenabled = true\n"), "-i", "n"});
+  ASSERT_TRUE(from_file.ok()) << from_file.status().ToString();
+  EXPECT_EQ(from_file->config.node_name, "n");
+  // A file may keep its node name with cluster mode switched off.
+  Result<CommandLine> off =
+      Parse({"-f", WriteFile("[cluster]\nenabled = false\nname = \"n\"\n")});
+  ASSERT_TRUE(off.ok()) << off.status().ToString();
+  EXPECT_FALSE(off->config.cluster);
 }
 
 }  // namespace

@@ -99,6 +99,18 @@ Status Daemon::LockDataDir() {
   return Status::OK();
 }
 
+// The order matters to operators (docs/operations.md, "Start-up"):
+//   1. checks that need nothing but the configuration (the cluster's node list);
+//   2. the client port is bound: a port in use stops start-up before anything is
+//      created in the data directory;
+//   3. the data directory is created and locked;
+//   4. the server starts, "listening on HOST:PORT" is logged (once), and clients are
+//      served while the data loads: every command but the few Redis allows while
+//      loading gets -LOADING (Commands::SetLoading);
+//   5. recovery: the snapshot, then the write-ahead log after it;
+//   6. the cluster bus (cluster mode), then commands run for real: "Ready to accept
+//      commands".
+// A failure at any step stops what the steps before it started.
 Status Daemon::Start() {
   if (config_.cluster) {
     // Checked before touching the data directory: a wrong node list is a
@@ -109,9 +121,61 @@ Status Daemon::Start() {
     if (!self.ok()) return self.status();
     config_.port = map->nodes()[static_cast<size_t>(*self)].port;
   }
-  MEMENTO_RETURN_IF_ERROR(LockDataDir());
+
+  net::ServerOptions options;
+  options.host = config_.bind;
+  options.port = config_.port;
+  options.threads = config_.EffectiveThreads();
+  options.max_line = config_.max_line;
+  // One line limit for both protocols: a RESP inline command is a text line too.
+  options.resp_limits.max_inline = config_.max_line;
+  options.resp_limits.max_bulk = config_.max_bulk;
+  options.resp_limits.max_multibulk = config_.max_multibulk;
+  options.max_query_buffer = config_.max_query_buffer;
+  options.max_output_buffer = config_.max_output_buffer;
+  options.max_clients = FitMaxClientsToFdLimit(config_.max_clients, options.threads);
+  options.idle_timeout_ms = int64_t{config_.idle_timeout_s} * 1000;
+  options.protected_mode = config_.protected_mode;
 
   table_ = std::make_unique<table::Table>();
+  commands_ = std::make_unique<Commands>(table_.get());
+  server_ = std::make_unique<net::Server>(options, commands_.get());
+  if (Status bound = server_->Bind(); !bound.ok()) {
+    Stop();
+    return bound;
+  }
+  MEMENTO_RETURN_IF_ERROR(LockDataDir());
+
+  commands_->SetRequirePass(config_.requirepass);
+  // Written before any thread that executes commands (the event loops, the bus)
+  // starts: they read the facts without a lock.
+  commands_->SetServerFacts(ServerFacts{
+      .version = kVersion,
+      .bind = config_.bind,
+      .port = config_.port,
+      .threads = options.threads,
+      .data_dir = config_.data_dir,
+      .config_file = config_.config_file,
+      .started_ms = NowMillis(),
+      .max_clients = options.max_clients,
+      .idle_timeout_s = config_.idle_timeout_s,
+      .max_bulk = options.resp_limits.max_bulk,
+      .max_query_buffer = options.max_query_buffer,
+      .max_output_buffer = options.max_output_buffer,
+      .protected_mode = options.protected_mode,
+  });
+  // With -p 0 the port is known only once bound.
+  commands_->SetListeningPort(server_->port());
+  commands_->SetServer(server_.get());
+  commands_->SetLoading(true);
+  if (Status s = server_->Start(); !s.ok()) {
+    Stop();
+    return s;
+  }
+  log::Info("memento %s listening on %s (%d event-loop threads, data dir %s); loading the "
+            "data set, clients get LOADING until it is loaded",
+            kVersion, server_->address().c_str(), options.threads, config_.data_dir.c_str());
+
   PersistenceOptions persistence_options;
   persistence_options.data_dir = config_.data_dir;
   wal::ParseSyncPolicy(config_.fsync, &persistence_options.fsync);  // validated by config
@@ -135,47 +199,22 @@ Status Daemon::Start() {
             static_cast<unsigned long long>(recovered.snapshot_expired),
             static_cast<unsigned long long>(recovered.wal_records),
             static_cast<unsigned long long>(recovered.last_lsn));
-  // From here on every change is logged.
+  if (const wal::RecoveryDrop& dropped = recovered.wal_dropped; dropped.truncated) {
+    // Repeated here, after the WAL's own warning, so that the start-up summary says it.
+    log::Warning("--wal-recovery=truncate: %llu log records lost (LSNs %llu to %llu); "
+                 "the data is as of LSN %llu",
+                 static_cast<unsigned long long>(dropped.records()),
+                 static_cast<unsigned long long>(dropped.first_lsn),
+                 static_cast<unsigned long long>(dropped.last_lsn),
+                 static_cast<unsigned long long>(dropped.first_lsn - 1));
+  }
+  // From here on every change is logged. No command has written yet (they get
+  // LOADING), and SetLoading(false) below publishes the sink to the event loops.
   table_->SetMutationSink(persistence_.get());
-
-  commands_ = std::make_unique<Commands>(table_.get());
   commands_->SetPersistence(persistence_.get());
-  commands_->SetRequirePass(config_.requirepass);
 
-  net::ServerOptions options;
-  options.host = config_.bind;
-  options.port = config_.port;
-  options.threads = config_.EffectiveThreads();
-  options.max_line = config_.max_line;
-  // One line limit for both protocols: a RESP inline command is a text line too.
-  options.resp_limits.max_inline = config_.max_line;
-  options.resp_limits.max_bulk = config_.max_bulk;
-  options.resp_limits.max_multibulk = config_.max_multibulk;
-  options.max_query_buffer = config_.max_query_buffer;
-  options.max_output_buffer = config_.max_output_buffer;
-  options.max_clients = FitMaxClientsToFdLimit(config_.max_clients, options.threads);
-  options.idle_timeout_ms = int64_t{config_.idle_timeout_s} * 1000;
-  options.protected_mode = config_.protected_mode;
-  // Written before any thread that executes commands (the bus, the event loops)
-  // starts: they read the facts without a lock.
-  commands_->SetServerFacts(ServerFacts{
-      .version = kVersion,
-      .bind = config_.bind,
-      .port = config_.port,
-      .threads = options.threads,
-      .data_dir = config_.data_dir,
-      .config_file = config_.config_file,
-      .started_ms = NowMillis(),
-      .max_clients = options.max_clients,
-      .idle_timeout_s = config_.idle_timeout_s,
-      .max_bulk = options.resp_limits.max_bulk,
-      .max_query_buffer = options.max_query_buffer,
-      .max_output_buffer = options.max_output_buffer,
-      .protected_mode = options.protected_mode,
-  });
   if (config_.cluster) {
-    // Before the server: the first client may already need a peer. The bus serves
-    // peers' requests through commands_ from now on.
+    // Once the data is here: peers' forwarded requests are served from now on.
     Result<std::unique_ptr<ClusterNode>> node = ClusterNode::Start(config_, commands_.get());
     if (!node.ok()) {
       Stop();
@@ -185,26 +224,13 @@ Status Daemon::Start() {
     commands_->SetCluster(cluster_.get());
   }
 
-  server_ = std::make_unique<net::Server>(options, commands_.get());
-  commands_->SetServer(server_.get());
-  Status s = server_->Start();
-  if (!s.ok()) {
-    server_.reset();
-    Stop();
-    return s;
-  }
-  // With -p 0 the port is known only now; clients may already be served, hence an
-  // atomic of its own rather than a write to the facts.
-  commands_->SetListeningPort(server_->port());
-
   {
     std::lock_guard<std::mutex> lock(mu_);
     stopping_ = false;
   }
   reaper_ = std::thread([this] { ReaperLoop(); });
-  log::Info("memento %s listening on %s:%u (%d event-loop threads, data dir %s)", kVersion,
-            config_.bind.c_str(), static_cast<unsigned>(server_->port()), options.threads,
-            config_.data_dir.c_str());
+  commands_->SetLoading(false);
+  log::Info("Ready to accept commands");
   return Status::OK();
 }
 
@@ -227,7 +253,7 @@ void Daemon::ReaperLoop() {
 void Daemon::Stop() {
   if (server_) {
     server_->Shutdown();
-    commands_->SetServer(nullptr);
+    if (commands_) commands_->SetServer(nullptr);
     server_.reset();
   }
   if (cluster_) {

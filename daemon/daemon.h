@@ -26,7 +26,10 @@ class Daemon {
   Daemon(const Daemon&) = delete;
   Daemon& operator=(const Daemon&) = delete;
 
-  // Creates and locks the data directory, then starts serving. Errors:
+  // Binds the port, creates and locks the data directory, starts serving (LOADING to
+  // every command Redis refuses while loading), recovers the data, joins the cluster,
+  // then serves every command (the steps are listed above Start() in daemon.cc).
+  // Blocks until all that is done. Errors:
   //   Busy            - another memento holds the data directory, or the port is taken
   //   InvalidArgument - a setting this build cannot honour (e.g. -c, see docs/cluster.md)
   //   IOError         - the data directory cannot be created or locked

@@ -187,6 +187,7 @@ Result<std::unique_ptr<Persistence>> Persistence::Open(const PersistenceOptions&
     stats->snapshot_expired = load.expired_skipped + expired_on_load;
     stats->wal_records = replayed;
     stats->last_lsn = p->wal_->last_lsn();
+    stats->wal_dropped = p->wal_->recovery_drop();
     stats->micros = MonotonicMicros() - started;
   }
   p->checkpointer_ = std::thread([raw = p.get()] { raw->CheckpointerLoop(); });

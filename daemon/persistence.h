@@ -60,6 +60,8 @@ struct RecoveryStats {
   uint64_t wal_records = 0;       // records replayed after the snapshot
   uint64_t last_lsn = 0;
   int64_t micros = 0;
+  // --wal-recovery=truncate: the log records cut out after damage in the middle.
+  wal::RecoveryDrop wal_dropped;
 };
 
 struct PersistenceStats {

@@ -55,10 +55,15 @@ class Server::Impl {
 
   ~Impl() = default;  // REQUIRES: Shutdown() has run if Start() succeeded
 
+  Status Bind();
   Status Start();
   uint16_t port() const {
     assert(listener_.has_value());
     return port_;
+  }
+  const std::string& address() const {
+    assert(listener_.has_value());
+    return listener_->address();
   }
   void Shutdown(int drain_ms);
   ServerStats Stats() const;
@@ -88,6 +93,17 @@ class Server::Impl {
   std::thread acceptor_;
 };
 
+Status Server::Impl::Bind() {
+  if (listener_.has_value()) return Status::OK();
+  MEMENTO_ASSIGN_OR_RETURN(const SocketAddress address,
+                           ParseListenAddress(options_.host, options_.port));
+  MEMENTO_ASSIGN_OR_RETURN(Listener listener, Listener::Open(address));
+  port_ = listener.port();
+  bound_loopback_ = IsLoopbackAddress(address);
+  listener_.emplace(std::move(listener));
+  return Status::OK();
+}
+
 Status Server::Impl::Start() {
   if (started_) return Status::InvalidArgument("Server::Start called twice");
   if (options_.threads < 1) {
@@ -96,10 +112,7 @@ Status Server::Impl::Start() {
   }
   if (handler_ == nullptr) return Status::InvalidArgument("Server needs a CommandHandler");
   if (options_.max_clients < 1) return Status::InvalidArgument("max_clients must be at least 1");
-
-  MEMENTO_ASSIGN_OR_RETURN(const SocketAddress address,
-                           ParseListenAddress(options_.host, options_.port));
-  MEMENTO_ASSIGN_OR_RETURN(Listener listener, Listener::Open(address));
+  MEMENTO_RETURN_IF_ERROR(Bind());
 
   std::vector<std::unique_ptr<EventLoop>> loops;
   for (int i = 0; i < options_.threads; ++i) {
@@ -113,15 +126,14 @@ Status Server::Impl::Start() {
   // Nothing can fail from here on.
   started_ = true;
   running_ = true;
-  port_ = listener.port();
-  bound_loopback_ = IsLoopbackAddress(address);
-  listener_.emplace(std::move(listener));
   loops_ = std::move(loops);
   acceptor_wake_fd_ = std::move(wake_fd);
   for (auto& loop : loops_) loop->Start();
   acceptor_ = std::thread([this] { AcceptLoop(); });
-  log::Info("Listening on %s with %d event loop(s)", listener_->address().c_str(),
-            options_.threads);
+  // Debug only: the daemon logs the one "listening on" line operators and scripts
+  // look for, with its own facts (version, data directory).
+  log::Debug("serving %s with %d event loop(s)", listener_->address().c_str(),
+             options_.threads);
   if (options_.protected_mode && !bound_loopback_ && !handler_->AuthRequired()) {
     log::Warning("protected mode: no password is set, so clients from other hosts are refused "
                  "(set a password, or see docs/security.md)");
@@ -252,9 +264,13 @@ Server::Server(ServerOptions options, CommandHandler* handler)
 // or already shut down.
 Server::~Server() { Shutdown(); }
 
+Status Server::Bind() { return impl_->Bind(); }
+
 Status Server::Start() { return impl_->Start(); }
 
 uint16_t Server::port() const { return impl_->port(); }
+
+const std::string& Server::address() const { return impl_->address(); }
 
 void Server::Shutdown(int drain_ms) { impl_->Shutdown(drain_ms); }
 

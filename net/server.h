@@ -238,12 +238,20 @@ class Server {
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
-  // Binds, listens and starts the event-loop threads. Errors: Busy when the address
-  // is in use ("127.0.0.1:6737 is already in use ..."), InvalidArgument for a host
-  // that is not an IPv4/IPv6 literal or "localhost", IOError otherwise.
+  // Binds and listens, without accepting yet: connections wait in the kernel's
+  // backlog until Start(). Lets the daemon learn that its port is taken before it
+  // touches the data directory, and hold the port while it recovers. Errors: Busy
+  // when the address is in use ("127.0.0.1:6737 is already in use ..."),
+  // InvalidArgument for a host that is not an IPv4/IPv6 literal or "localhost",
+  // IOError otherwise. Calling it again after success does nothing.
+  Status Bind();
+  // Bind()s if that has not been done, then starts the event-loop threads and the
+  // acceptor. Errors: those of Bind(), and IOError.
   Status Start();
-  // The port actually bound (useful with port 0). REQUIRES: Start() succeeded.
+  // The port actually bound (useful with port 0). REQUIRES: Bind() or Start() succeeded.
   uint16_t port() const;
+  // The bound address, formatted: "127.0.0.1:6737". REQUIRES: as port().
+  const std::string& address() const;
 
   // Stops accepting, executes nothing more, writes out replies already produced
   // (giving slow clients at most `drain_ms`), closes every connection and joins the

@@ -523,6 +523,28 @@ TEST_F(ServerTest, HalfClosedClientStillGetsItsReplies) {
   EXPECT_TRUE(client->WaitClosed());
 }
 
+// Bind() holds the port without serving: a client that connects meanwhile waits in the
+// backlog, and is served once Start() runs (what the daemon does while it recovers).
+TEST_F(ServerTest, BindHoldsThePortAndStartServesWhoConnectedMeanwhile) {
+  ServerOptions options;
+  options.host = "127.0.0.1";
+  options.port = 0;
+  server_ = std::make_unique<Server>(options, &handler_);
+  ASSERT_TRUE(server_->Bind().ok());
+  ASSERT_NE(server_->port(), 0);
+  EXPECT_EQ(server_->address(), "127.0.0.1:" + std::to_string(server_->port()));
+  ServerOptions same = options;
+  same.port = server_->port();
+  Server second(same, &handler_);
+  EXPECT_TRUE(second.Bind().IsBusy());  // the port is taken from Bind() on
+  auto early = Connect();
+  ASSERT_TRUE(early->Send("ECHO early\r\n"));
+  EXPECT_EQ(early->ReadLine(200), std::nullopt);  // not served yet
+  EXPECT_EQ(handler_.executed(), 0u);
+  ASSERT_TRUE(server_->Start().ok());
+  EXPECT_EQ(early->ReadLine(), "early");
+}
+
 TEST_F(ServerTest, StartOnPortInUseIsBusyAndNamesTheAddress) {
   StartServer();
   ServerOptions options;

@@ -174,30 +174,54 @@ bool Reader::ReadRecord(Record* record) {
   return true;
 }
 
+Result<uint64_t> Reader::ValidRecordAt(uint64_t q, uint64_t min_lsn, uint64_t max_lsn) {
+  std::string_view h;
+  MEMENTO_RETURN_IF_ERROR(Peek(q, kRecordHeaderSize, &h));
+  if (!KnownType(static_cast<uint8_t>(h[kRecordTypeOffset]))) return uint64_t{0};
+  const uint64_t lsn = DecodeFixed64(h.data() + kRecordLsnOffset);
+  if (min_lsn != 0 && (lsn < min_lsn || lsn > max_lsn)) return uint64_t{0};
+  const uint32_t length = DecodeFixed32(h.data() + kRecordLengthOffset);
+  if (length > kMaxRecordPayload || kRecordHeaderSize + uint64_t{length} > file_size_ - q) {
+    return uint64_t{0};
+  }
+  std::string_view r;
+  MEMENTO_RETURN_IF_ERROR(Peek(q, kRecordHeaderSize + length, &r));
+  const uint32_t expected = crc32c::Unmask(DecodeFixed32(r.data()));
+  if (crc32c::Value(r.data() + kRecordLengthOffset, r.size() - kRecordLengthOffset) != expected) {
+    return uint64_t{0};
+  }
+  return kRecordHeaderSize + uint64_t{length};
+}
+
 Result<int64_t> Reader::FindValidRecordAfterDamage(uint64_t min_lsn) {
   // A plausible LSN is at most one per minimal record beyond min_lsn: this filter
   // rejects almost every offset of garbage before any checksum is computed, keeping
   // the scan linear.
   const uint64_t max_lsn = min_lsn + (file_size_ - good_end_) / kRecordHeaderSize + 1;
   for (uint64_t q = good_end_ + 1; q + kRecordHeaderSize <= file_size_; ++q) {
-    std::string_view h;
-    MEMENTO_RETURN_IF_ERROR(Peek(q, kRecordHeaderSize, &h));
-    if (!KnownType(static_cast<uint8_t>(h[kRecordTypeOffset]))) continue;
-    const uint64_t lsn = DecodeFixed64(h.data() + kRecordLsnOffset);
-    if (min_lsn != 0 && (lsn < min_lsn || lsn > max_lsn)) continue;
-    const uint32_t length = DecodeFixed32(h.data() + kRecordLengthOffset);
-    if (length > kMaxRecordPayload || kRecordHeaderSize + uint64_t{length} > file_size_ - q) {
-      continue;
-    }
-    std::string_view r;
-    MEMENTO_RETURN_IF_ERROR(Peek(q, kRecordHeaderSize + length, &r));
-    const uint32_t expected = crc32c::Unmask(DecodeFixed32(r.data()));
-    if (crc32c::Value(r.data() + kRecordLengthOffset, r.size() - kRecordLengthOffset) ==
-        expected) {
-      return static_cast<int64_t>(q);
-    }
+    Result<uint64_t> size = ValidRecordAt(q, min_lsn, max_lsn);
+    if (!size.ok()) return size.status();
+    if (*size != 0) return static_cast<int64_t>(q);
   }
   return int64_t{-1};
+}
+
+Result<uint64_t> Reader::HighestLsnAfterDamage(uint64_t min_lsn) {
+  const uint64_t max_lsn = min_lsn + (file_size_ - good_end_) / kRecordHeaderSize + 1;
+  uint64_t highest = 0;
+  for (uint64_t q = good_end_; q + kRecordHeaderSize <= file_size_;) {
+    Result<uint64_t> size = ValidRecordAt(q, min_lsn, max_lsn);
+    if (!size.ok()) return size.status();
+    if (*size == 0) {
+      ++q;
+      continue;
+    }
+    std::string_view h;
+    MEMENTO_RETURN_IF_ERROR(Peek(q, kRecordHeaderSize, &h));
+    highest = std::max(highest, DecodeFixed64(h.data() + kRecordLsnOffset));
+    q += *size;
+  }
+  return highest;
 }
 
 }  // namespace memento::wal

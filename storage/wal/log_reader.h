@@ -87,11 +87,21 @@ class Reader {
   // system after a crash) do not count. Cost: one pass over the rest of the file.
   Result<int64_t> FindValidRecordAfterDamage(uint64_t min_lsn);
 
+  // After reading stopped at damage (or after ReadHeader, for a whole segment): the
+  // highest LSN of the records with a known type, a valid checksum and an LSN of at
+  // least min_lsn found from good_end() on, skipping over damage (each found record
+  // is stepped over whole). 0 if there is none. Cost: one pass over the rest of the
+  // file. For reporting what a truncation drops, never for replay.
+  Result<uint64_t> HighestLsnAfterDamage(uint64_t min_lsn);
+
  private:
   // Points *out at file bytes [offset, offset + n), or fewer at the end of the file
   // (clipped to file_size). *out is valid until the next Peek.
   Status Peek(uint64_t offset, size_t n, std::string_view* out);
   bool Stop(End end, Status status);
+  // The size of the record at offset q if it has a known type, a valid checksum and
+  // (min_lsn != 0) an LSN in [min_lsn, max_lsn]; 0 if not.
+  Result<uint64_t> ValidRecordAt(uint64_t q, uint64_t min_lsn, uint64_t max_lsn);
 
   const RandomAccessFile* const file_;
   const uint64_t file_size_;

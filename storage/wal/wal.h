@@ -134,6 +134,21 @@ struct WalStats {
   bool failed = false;  // a sticky error is set
 };
 
+// What Wal::Open's recovery cut out of the log because of damage in the middle
+// (RecoveryMode::kTruncate; a torn tail is not counted here). LSNs run without gaps,
+// so every LSN from the first one not kept to the highest one found in the dropped
+// bytes was in them, readable or damaged: that range is what was lost.
+struct RecoveryDrop {
+  bool truncated = false;  // damage was cut out; the fields below describe it
+  uint64_t first_lsn = 0;  // the first LSN lost (after the snapshot, not replayed)
+  uint64_t last_lsn = 0;   // the highest LSN lost; < first_lsn if none was found
+  uint64_t records() const {
+    return truncated && last_lsn >= first_lsn ? last_lsn - first_lsn + 1 : 0;
+  }
+  uint64_t bytes = 0;      // set aside as *.dropped files (or, read-only, left unread)
+  std::string damage;      // "<file> at offset N: <what is wrong>"
+};
+
 // "<data_dir>/wal".
 std::string WalDirectory(std::string_view data_dir);
 // "00000042.wal".
@@ -201,6 +216,9 @@ class Wal {
   uint64_t durable_lsn() const;
   WalStats stats() const;
   const Options& options() const { return options_; }
+  // What recovery cut out of the log (RecoveryMode::kTruncate), for the caller's log
+  // line and INFO; `truncated` is false when nothing was.
+  const RecoveryDrop& recovery_drop() const { return recovery_drop_; }
 
  private:
   struct SegmentInfo {
@@ -228,6 +246,7 @@ class Wal {
 
   const Options options_;
   FileSystem* const fs_;
+  RecoveryDrop recovery_drop_;  // written by Recovery before Open returns; then const
 
   mutable internal::Mutex mu_;
   internal::CondVar io_done_{&mu_};       // an I/O batch finished (or failed)

@@ -98,6 +98,10 @@ class Wal::Recovery {
   // and returns OK when start-up may go on, else the error for Open.
   Status Damage(size_t i, uint64_t offset, const Status& reason, bool torn_candidate,
                 Reader* reader);
+  // Truncate mode: fills the Wal's RecoveryDrop for a cut at segment i, offset
+  // (reader: positioned at the damage in segment i, or nullptr).
+  Status NoteDrop(size_t i, uint64_t offset, const std::string& why, Reader* reader);
+  void LogDrop() const;
   Status ApplyCut();
   Status SaveDroppedBytes(const Segment& s, uint64_t offset);
   std::string DroppedPath(const Segment& s, uint64_t offset) const {
@@ -186,7 +190,61 @@ Status Wal::Recovery::Damage(size_t i, uint64_t offset, const Status& reason,
                        Status::Corruption("follows the damage in " + s.path));
   }
   cut_ = Cut{i, offset, /*torn=*/false};
+  return NoteDrop(i, offset, why, reader);
+}
+
+Status Wal::Recovery::NoteDrop(size_t i, uint64_t offset, const std::string& why,
+                               Reader* reader) {
+  RecoveryDrop& drop = wal_->recovery_drop_;
+  drop.truncated = true;
+  drop.damage = why;
+  // The first LSN not replayed; whatever the snapshot holds is not lost.
+  drop.first_lsn = std::max(started_ ? next_lsn_ : 0, after_lsn_ + 1);
+  uint64_t last = 0;
+  if (reader != nullptr) {
+    Result<uint64_t> found = reader->HighestLsnAfterDamage(drop.first_lsn);
+    if (!found.ok()) return found.status();
+    last = *found;
+  }
+  drop.bytes = segs_[i].size - std::min(offset, segs_[i].size);
+  for (size_t j = i + 1; j < segs_.size(); ++j) drop.bytes += segs_[j].size;
+  // Without a reader (a missing segment before segment i), segment i is read whole.
+  for (size_t j = reader != nullptr ? i + 1 : i; j < segs_.size(); ++j) {
+    const Segment& later = segs_[j];
+    if (!later.header_status.ok() || later.header.first_lsn == 0 ||
+        later.header.first_lsn > kMaxPlausibleLsn) {
+      continue;
+    }
+    // The LSNs before a later segment's first were in the log too.
+    last = std::max(last, later.header.first_lsn - 1);
+    Reader scan(later.file.get(), later.size, later.path);
+    SegmentHeader header;
+    if (!scan.ReadHeader(&header).ok()) continue;
+    Result<uint64_t> found = scan.HighestLsnAfterDamage(header.first_lsn);
+    if (!found.ok()) return found.status();
+    last = std::max(last, *found);
+  }
+  drop.last_lsn = last;
   return Status::OK();
+}
+
+void Wal::Recovery::LogDrop() const {
+  const RecoveryDrop& drop = wal_->recovery_drop_;
+  const char* where = opts_.read_only ? "left unread (nothing changed on disk)"
+                                      : "set aside as *.dropped files";
+  if (drop.records() > 0) {
+    log::Warning("WAL: --wal-recovery=truncate dropped %" PRIu64 " log records, LSNs %" PRIu64
+                 " to %" PRIu64 ", at and after the damage (%" PRIu64 " bytes in %s, %s); "
+                 "the data is as of LSN %" PRIu64 ". The damage: %s",
+                 drop.records(), drop.first_lsn, drop.last_lsn, drop.bytes, opts_.dir.c_str(),
+                 where, drop.first_lsn - 1, drop.damage.c_str());
+  } else {
+    log::Warning("WAL: --wal-recovery=truncate dropped %" PRIu64 " bytes in %s (%s) holding no "
+                 "readable log record after LSN %" PRIu64 "; the data is as of LSN %" PRIu64
+                 ". The damage: %s",
+                 drop.bytes, opts_.dir.c_str(), where, drop.first_lsn - 1, drop.first_lsn - 1,
+                 drop.damage.c_str());
+  }
 }
 
 Status Wal::Recovery::ReadSegment(size_t i, bool* stop) {
@@ -376,6 +434,8 @@ Status Wal::Recovery::Run() {
   } else if (cut_) {
     segs_.resize(cut_->offset < kSegmentHeaderSize ? cut_->index : cut_->index + 1);
   }
+
+  if (cut_ && !cut_->torn) LogDrop();
 
   MutexLock lock(&wal_->mu_);
   for (const Segment& s : segs_) {

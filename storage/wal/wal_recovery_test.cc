@@ -403,6 +403,14 @@ TEST_F(WalRecoveryTest, FlippedByteInMiddleRepairKeepsThePrefix) {
   EXPECT_EQ(reporter_.drops[0].offset, offsets[1]);
   EXPECT_EQ(reporter_.drops[0].bytes, original.size() - offsets[1]);
   EXPECT_EQ(FileSize(Seg(1)), offsets[1]);
+  // What was lost, for the operator: the damaged record (LSN 2) and the three after it.
+  const RecoveryDrop& drop = wal_->recovery_drop();
+  EXPECT_TRUE(drop.truncated);
+  EXPECT_EQ(drop.first_lsn, 2u);
+  EXPECT_EQ(drop.last_lsn, 5u);
+  EXPECT_EQ(drop.records(), 4u);
+  EXPECT_EQ(drop.bytes, original.size() - offsets[1]);
+  EXPECT_TRUE(Contains(drop.damage, Seg(1) + " at offset " + std::to_string(offsets[1])));
   // The cut bytes are kept for forensics, not deleted.
   const std::string saved = Seg(1) + "." + std::to_string(offsets[1]) + ".dropped";
   EXPECT_EQ(ReadFile(saved), damaged.substr(offsets[1]));
@@ -423,6 +431,9 @@ TEST_F(WalRecoveryTest, MissingSegmentRepairSetsTheRestAside) {
   ASSERT_EQ(reporter_.drops.size(), 1u);
   EXPECT_EQ(reporter_.drops[0].file, Seg(3));
   EXPECT_TRUE(Exists(Seg(3) + ".0.dropped"));
+  // LSNs 3-4 were in the missing segment, 5-6 in the one set aside.
+  EXPECT_EQ(wal_->recovery_drop().first_lsn, 3u);
+  EXPECT_EQ(wal_->recovery_drop().last_lsn, 6u);
   EXPECT_EQ(Put("k", "v"), 3u);
   EXPECT_EQ(ListDir(dir_),
             (std::vector<std::string>{"00000001.wal", "00000002.wal", "00000003.wal.0.dropped"}));
@@ -438,7 +449,23 @@ TEST_F(WalRecoveryTest, DamageInOlderSegmentRepairDropsLaterSegments) {
   ASSERT_EQ(reporter_.drops.size(), 2u);
   EXPECT_EQ(reporter_.drops[0].file, Seg(2));
   EXPECT_EQ(reporter_.drops[1].file, Seg(3));
+  EXPECT_EQ(wal_->recovery_drop().first_lsn, 4u);
+  EXPECT_EQ(wal_->recovery_drop().last_lsn, 6u);
+  EXPECT_EQ(wal_->recovery_drop().records(), 3u);
   EXPECT_EQ(Put("k", "v"), 4u);
+}
+
+TEST_F(WalRecoveryTest, ATornTailOrACleanLogDropsNothingToReport) {
+  WriteRecords(3);
+  const std::vector<uint64_t> offsets = RecordOffsets(Seg(1));
+  ShrinkTo(Seg(1), offsets[2] + 3);  // a torn last record
+  mode_ = RecoveryMode::kTruncate;
+  ASSERT_TRUE(Open().ok());
+  EXPECT_FALSE(wal_->recovery_drop().truncated);
+  EXPECT_EQ(wal_->recovery_drop().records(), 0u);
+  Close();
+  ASSERT_TRUE(Open().ok());
+  EXPECT_FALSE(wal_->recovery_drop().truncated);
 }
 
 // ---- Snapshot ahead of the log, read-only opens ----

@@ -2,9 +2,10 @@
 # Shared helpers for the client tests in this folder (sourced, not run).
 #
 # start_memento BINARY starts the daemon on a port the kernel picks (-p 0) with a fresh
-# data directory, waits for its "listening on HOST:PORT" log line and sets
-# MEMENTO_PORT, MEMENTO_PID and MEMENTO_LOG. An EXIT trap always kills it and removes
-# the temporary directory, so a failing assertion never leaves a daemon behind.
+# data directory, waits for its "listening on HOST:PORT" and "Ready to accept commands"
+# log lines and sets MEMENTO_PORT, MEMENTO_PID and MEMENTO_LOG. An EXIT trap always
+# kills it and removes the temporary directory, so a failing assertion never leaves a
+# daemon behind.
 # stop_memento sends SIGTERM and fails unless the daemon exits 0 within 10 s: under
 # AddressSanitizer a memory error or leak found at shutdown makes that exit non-zero.
 
@@ -64,12 +65,13 @@ start_memento() {
   MEMENTO_PID=$!
   local i
   for ((i = 0; i < 200; i++)); do
+    # The port is on the "listening on" line; commands run once the data is loaded.
     MEMENTO_PORT=$(sed -n 's/.*listening on [^ ]*:\([0-9][0-9]*\).*/\1/p' "${MEMENTO_LOG}" | head -n 1)
-    [[ -n "${MEMENTO_PORT}" ]] && return 0
+    [[ -n "${MEMENTO_PORT}" ]] && grep -q "Ready to accept commands" "${MEMENTO_LOG}" && return 0
     running "${MEMENTO_PID}" || fail "memento exited during start-up"
     sleep 0.05
   done
-  fail "memento did not log 'listening on' within 10 s"
+  fail "memento did not log 'listening on' and 'Ready to accept commands' within 10 s"
 }
 
 stop_memento() {

@@ -24,6 +24,7 @@ namespace memento::testing {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 using ::testing::StartsWith;
 using Clock = std::chrono::steady_clock;
 
@@ -38,42 +39,6 @@ std::vector<uint16_t> PickPorts(int count) {
     if (!clash) ports.push_back(port);
   }
   return ports;
-}
-
-// A RESP request.
-std::string Resp(const std::vector<std::string>& args) {
-  std::string out = "*" + std::to_string(args.size()) + "\r\n";
-  for (const std::string& a : args) out += "$" + std::to_string(a.size()) + "\r\n" + a + "\r\n";
-  return out;
-}
-
-// Reads one RESP reply and renders it flat: "+OK", "-ERR ...", ":3", "$value" or
-// "$nil", arrays as "[a,b]" of their elements' renderings. "" on time-out.
-std::string ReadResp(Client& c) {
-  std::optional<std::string> line = c.ReadLine(std::chrono::seconds(10));
-  if (!line || line->empty()) return "";
-  const char type = (*line)[0];
-  const std::string rest = line->substr(1);
-  if (type == '+' || type == '-' || type == ':') return *line;
-  if (type == '$') {
-    const long n = std::stol(rest);
-    if (n < 0) return "$nil";
-    std::optional<std::string> data = c.ReadBytes(static_cast<size_t>(n) + 2);
-    return data ? "$" + data->substr(0, static_cast<size_t>(n)) : "";
-  }
-  if (type == '*') {
-    const long n = std::stol(rest);
-    if (n < 0) return "*nil";
-    std::string out = "[";
-    for (long i = 0; i < n; ++i) out += (i ? "," : "") + ReadResp(c);
-    return out + "]";
-  }
-  return "?" + *line;
-}
-
-std::string RespCall(Client& c, const std::vector<std::string>& args) {
-  if (!c.Send(Resp(args))) return "";
-  return ReadResp(c);
 }
 
 // The slot owner of `key` among `n` nodes with the equal split (node i of n).
@@ -415,6 +380,40 @@ TEST_F(ClusterTest, ClusterCommandsDescribeTheSlotMap) {
   EXPECT_TRUE(saw_peer);
 }
 
+// Redis ends every CLUSTER NODES line, the last one included, with "\n" alone; cluster
+// clients split on it, so a "\r" would stay in the last field (the slot ranges).
+TEST_F(ClusterTest, ClusterNodesLinesEndInNewlineAsRedisDoes) {
+  Client c = cluster_->Connect(1);
+  const std::string reply = RespCall(c, {"CLUSTER", "NODES"});
+  ASSERT_THAT(reply, StartsWith("$"));
+  const std::string nodes = reply.substr(1);
+  EXPECT_EQ(nodes.find('\r'), std::string::npos) << nodes;
+  ASSERT_FALSE(nodes.empty());
+  EXPECT_EQ(nodes.back(), '\n');
+  EXPECT_EQ(std::count(nodes.begin(), nodes.end(), '\n'), 3) << nodes;
+  EXPECT_THAT(nodes, HasSubstr(" myself,master - 0 0 "));
+  EXPECT_THAT(nodes, HasSubstr(" connected 2730-5459\n"));
+  // The same framing as a real cluster-enabled redis-server's.
+  if (!RedisServer::Available()) {
+    ADD_FAILURE() << RedisServer::kBinary << " is missing (scripts/install-deps.sh)";
+    return;
+  }
+  TempDir redis_dir;
+  RedisServer redis;
+  // Its bus port is the client port + 10000 unless set: a free port above 55535 would
+  // make it refuse to start, so the bus gets a free port of its own.
+  redis.Spawn(redis_dir.path(), {"--cluster-enabled", "yes", "--cluster-port",
+                                 std::to_string(PickFreePort())});
+  Client r;
+  ASSERT_TRUE(redis.WaitForPong(&r));
+  ASSERT_EQ(RespCall(r, {"CLUSTER", "ADDSLOTSRANGE", "0", "16383"}), "+OK");
+  const std::string redis_reply = RespCall(r, {"CLUSTER", "NODES"});
+  ASSERT_THAT(redis_reply, StartsWith("$"));
+  EXPECT_EQ(redis_reply.find('\r'), std::string::npos) << redis_reply;
+  EXPECT_EQ(redis_reply.back(), '\n');
+  EXPECT_THAT(redis_reply, HasSubstr(" connected 0-16383\n"));
+}
+
 TEST_F(ClusterTest, ADownNodeGivesClusterdownQuicklyAndRejoinsWhenBack) {
   const std::string on0 = KeyOn(0, 3, "d");
   const std::string on1 = KeyOn(1, 3, "d");
@@ -429,6 +428,13 @@ TEST_F(ClusterTest, ADownNodeGivesClusterdownQuicklyAndRejoinsWhenBack) {
   EXPECT_LT(Clock::now() - start, std::chrono::seconds(2));
   EXPECT_THAT(down, StartsWith("-CLUSTERDOWN"));
   EXPECT_THAT(down, HasSubstr("node1"));
+  // Once the loss is known, the error says what happened to the formed cluster.
+  const std::string again = RespCall(c, {"GET", on1});
+  EXPECT_THAT(again, StartsWith("-CLUSTERDOWN node node1 (127.0.0.1:" +
+                                std::to_string(cluster_->port(1)) +
+                                ") is unreachable: the link to it was lost "));
+  EXPECT_THAT(again, HasSubstr(" s ago (last error: "));
+  EXPECT_THAT(again, Not(HasSubstr("not formed")));
   Client text = cluster_->Connect(2);
   EXPECT_THAT(text.Call("GET " + on1), StartsWith("(error) CLUSTERDOWN"));
   // Everything else keeps working, local and forwarded.
@@ -482,7 +488,10 @@ TEST(ClusterStartTest, RequestsBeforeTheClusterFormsGetAClearError) {
   ASSERT_TRUE(cluster.Start(0)) << cluster.node(0).Log();
   Client c = cluster.Connect(0);
   EXPECT_THAT(RespCall(c, {"GET", KeyOn(1, 3, "f")}),
-              AllOf(StartsWith("-CLUSTERDOWN"), HasSubstr("not formed")));
+              AllOf(StartsWith("-CLUSTERDOWN node node1 (127.0.0.1:" +
+                               std::to_string(cluster.port(1)) +
+                               ") is unreachable: no link to it since this node started "),
+                    HasSubstr(" s ago; the cluster is not formed yet")));
   const std::string local = KeyOn(0, 3, "f");
   EXPECT_EQ(RespCall(c, {"SET", local, "1"}), "+OK");  // its own slots work
   EXPECT_EQ(RespCall(c, {"GET", local}), "$1");

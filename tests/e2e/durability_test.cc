@@ -523,6 +523,18 @@ TEST_F(DurabilityTest, FlippedByteInTheMiddleStopsStartup) {
   DaemonProcess d;
   ASSERT_TRUE(d.Start(Args(data_dir(), {"--wal-recovery", "truncate"}))) << d.Log();
   EXPECT_THAT(d.Log(), HasSubstr("WAL: dropped"));
+  // The start-up log says how many records were lost and which: the damaged one and
+  // every one after it.
+  const uint64_t first_lost = records[kDamaged].lsn;
+  const uint64_t last_lost = records.back().lsn;
+  const std::string range = std::to_string(kRecords - kDamaged) + " log records, LSNs " +
+                            std::to_string(first_lost) + " to " + std::to_string(last_lost);
+  EXPECT_THAT(d.Log(), HasSubstr("WAL: --wal-recovery=truncate dropped " + range +
+                                 ", at and after the damage"));
+  EXPECT_THAT(d.Log(), HasSubstr("--wal-recovery=truncate: " +
+                                 std::to_string(kRecords - kDamaged) + " log records lost (LSNs " +
+                                 std::to_string(first_lost) + " to " + std::to_string(last_lost) +
+                                 "); the data is as of LSN " + std::to_string(first_lost - 1)));
   Client c;
   ASSERT_TRUE(c.Connect(d.port()));
   ExpectExactlyFirst(c, kDamaged, kRecords, "after --wal-recovery=truncate");

@@ -15,7 +15,6 @@
 #include <gtest/gtest.h>
 
 #include "tests/util/daemon_process.h"
-#include "tests/util/redis_server.h"
 
 namespace memento::testing {
 namespace {
@@ -549,9 +548,12 @@ class InlineVsRedisTest : public ::testing::Test {
     memento_ = new DaemonProcess();
     ASSERT_TRUE(memento_->Start({"-p", "0", "--data-dir", dir_->path() + "/data"}))
         << memento_->Log();
+    ASSERT_TRUE(RedisServer::Available()) << RedisServer::kBinary
+                                          << " is missing (scripts/install-deps.sh)";
     redis_ = new RedisServer();
-    std::string why;
-    ASSERT_TRUE(redis_->Start(dir_->path(), &why)) << why;
+    redis_->Spawn(dir_->path());
+    Client probe;
+    ASSERT_TRUE(redis_->WaitForPong(&probe)) << "redis-server did not answer PING";
   }
   static void TearDownTestSuite() {
     delete redis_;

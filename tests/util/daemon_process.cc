@@ -18,12 +18,16 @@
 #include <mutex>
 #include <random>
 #include <set>
+#include <string_view>
 #include <system_error>
 
 namespace memento::testing {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+// Logged once the data is loaded (docs/operations.md, "Start-up").
+constexpr std::string_view kReadyLine = "Ready to accept commands";
 
 int RemainingMs(Clock::time_point deadline) {
   auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
@@ -81,7 +85,8 @@ DaemonProcess::~DaemonProcess() {
   if (reader_.joinable()) reader_.join();
 }
 
-bool DaemonProcess::Start(const std::vector<std::string>& args, std::chrono::milliseconds timeout) {
+bool DaemonProcess::Start(const std::vector<std::string>& args, std::chrono::milliseconds timeout,
+                          Until until) {
   int pipe_fds[2];
   if (::pipe2(pipe_fds, O_CLOEXEC) != 0) return false;
   std::vector<std::string> storage;
@@ -103,7 +108,9 @@ bool DaemonProcess::Start(const std::vector<std::string>& args, std::chrono::mil
       std::lock_guard<std::mutex> lock(mu_);
       if (auto port = FindPort(log_)) {
         port_ = *port;
-        return true;
+        if (until == Until::kListening || log_.find(kReadyLine) != std::string::npos) {
+          return true;
+        }
       }
     }
     if (Wait(std::chrono::milliseconds(0))) return false;
@@ -343,6 +350,76 @@ uint16_t PickFreePort(bool with_bus_port) {
     if (with_bus_port) given.insert(bus);
     return port;
   }
+}
+
+bool RedisServer::Available() { return ::access(kBinary, X_OK) == 0; }
+
+void RedisServer::Spawn(const std::string& dir, const std::vector<std::string>& extra) {
+  Kill();
+  if (port_ == 0) port_ = PickFreePort();
+  std::vector<std::string> args = {kBinary, "--port", std::to_string(port_), "--bind",
+                                   "127.0.0.1", "--dir", dir, "--save", "", "--appendonly",
+                                   "no"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  std::vector<char*> argv;
+  for (std::string& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_ = ::fork();
+  if (pid_ == 0) {
+    const int devnull = ::open("/dev/null", O_WRONLY);
+    ::dup2(devnull, STDOUT_FILENO);
+    ::execv(kBinary, argv.data());
+    _exit(127);
+  }
+}
+
+bool RedisServer::WaitForPong(Client* c) {
+  for (int i = 0; i < 2000; ++i) {  // 10 s: a loaded 2-core machine starts it slowly
+    if (c->Connect(port_) && RespCall(*c, {"PING"}) == "+PONG") return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return false;
+}
+
+void RedisServer::Kill() {
+  if (pid_ <= 0) return;
+  ::kill(pid_, SIGKILL);
+  int status = 0;
+  ::waitpid(pid_, &status, 0);
+  pid_ = -1;
+}
+
+std::string Resp(const std::vector<std::string>& args) {
+  std::string out = "*" + std::to_string(args.size()) + "\r\n";
+  for (const std::string& a : args) out += "$" + std::to_string(a.size()) + "\r\n" + a + "\r\n";
+  return out;
+}
+
+std::string ReadResp(Client& c) {
+  std::optional<std::string> line = c.ReadLine(std::chrono::seconds(10));
+  if (!line || line->empty()) return "";
+  const char type = (*line)[0];
+  if (type == '+' || type == '-' || type == ':') return *line;
+  long n = 0;
+  auto [ptr, ec] = std::from_chars(line->data() + 1, line->data() + line->size(), n);
+  if (ec != std::errc() || ptr != line->data() + line->size()) return "?" + *line;
+  if (type == '$') {
+    if (n < 0) return "$nil";
+    std::optional<std::string> data = c.ReadBytes(static_cast<size_t>(n) + 2);
+    return data ? "$" + data->substr(0, static_cast<size_t>(n)) : "";
+  }
+  if (type == '*') {
+    if (n < 0) return "*nil";
+    std::string out = "[";
+    for (long i = 0; i < n; ++i) out += (i ? "," : "") + ReadResp(c);
+    return out + "]";
+  }
+  return "?" + *line;
+}
+
+std::string RespCall(Client& c, const std::vector<std::string>& args) {
+  if (!c.Send(Resp(args))) return "";
+  return ReadResp(c);
 }
 
 }  // namespace memento::testing

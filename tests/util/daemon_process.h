@@ -1,6 +1,7 @@
 // Test utilities for end-to-end tests: start the real `memento` binary on a port the
-// kernel picks (-p 0; the port is read from its "listening on" log line), talk to it
-// over TCP, signal it, and read what it logged.
+// kernel picks (-p 0; the port is read from its "listening on" log line), wait until
+// it has loaded its data ("Ready to accept commands"), talk to it over TCP, signal
+// it, and read what it logged.
 //
 // Thread-safety: one test thread per object, except that DaemonProcess collects the
 // daemon's stderr on a background thread (Log() may be called at any time).
@@ -50,11 +51,19 @@ class DaemonProcess {
   DaemonProcess(const DaemonProcess&) = delete;
   DaemonProcess& operator=(const DaemonProcess&) = delete;
 
+  // What Start() waits for. The daemon listens (and answers LOADING) before it has
+  // recovered its data, and is ready once it has.
+  enum class Until {
+    kReady,      // "Ready to accept commands": commands run for real
+    kListening,  // "listening on HOST:PORT": the port is known, loading may go on
+  };
+
   // Starts `memento` with `args` (add "-p", "0" yourself unless testing a port) and
-  // waits up to `timeout` for it to log that it listens. False if it exited or
-  // timed out first (Log() says why).
+  // waits up to `timeout` for it to log `until`. False if it exited or timed out
+  // first (Log() says why).
   bool Start(const std::vector<std::string>& args,
-             std::chrono::milliseconds timeout = std::chrono::seconds(10));
+             std::chrono::milliseconds timeout = std::chrono::seconds(10),
+             Until until = Until::kReady);
   uint16_t port() const { return port_; }
   pid_t pid() const { return pid_; }
 
@@ -126,5 +135,41 @@ class Client {
   int fd_ = -1;
   std::string buffer_;
 };
+
+// A real redis-server (Debian's /usr/bin/redis-server), for tests that compare
+// Memento's replies with Redis's. Killed on destruction.
+class RedisServer {
+ public:
+  static constexpr const char* kBinary = "/usr/bin/redis-server";
+  RedisServer() = default;
+  ~RedisServer() { Kill(); }
+  RedisServer(const RedisServer&) = delete;
+  RedisServer& operator=(const RedisServer&) = delete;
+
+  // True if kBinary can be run.
+  static bool Available();
+  // Starts redis-server on a free port with its files in `dir`, no persistence unless
+  // `extra` asks for it ("--save", "" and "--appendonly", "no" come first), and
+  // `extra` arguments appended. Returns at once; see WaitForPong().
+  void Spawn(const std::string& dir, const std::vector<std::string>& extra = {});
+  // Waits up to 10 s until a connection made to it answers PING with PONG; that
+  // connection is left in *c.
+  bool WaitForPong(Client* c);
+  // SIGKILLs it and reaps it. Idempotent.
+  void Kill();
+  uint16_t port() const { return port_; }
+
+ private:
+  uint16_t port_ = 0;
+  pid_t pid_ = -1;
+};
+
+// A RESP request (an array of bulk strings) for `args`.
+std::string Resp(const std::vector<std::string>& args);
+// Reads one RESP reply and renders it flat: "+OK", "-ERR ...", ":3", "$value" or
+// "$nil", arrays as "[a,b]" of their elements' renderings. "" on time-out.
+std::string ReadResp(Client& c);
+// Sends Resp(args) and returns ReadResp() ("" if the send fails).
+std::string RespCall(Client& c, const std::vector<std::string>& args);
 
 }  // namespace memento::testing

@@ -41,16 +41,16 @@ while True:
         s.close()
 ')
 # start_on_port WHAT: starts memento on ${port} with the test's data directory and waits
-# until it listens; WHAT ("start", "restart") goes into the failure messages.
+# until it has loaded its data; WHAT ("start", "restart") goes into the failure messages.
 start_on_port() {
   # Emptied here, not by the child's redirection, which may run after the first grep
-  # below has already read an earlier daemon's "listening on".
+  # below has already read an earlier daemon's "Ready to accept commands".
   : >"${MEMENTO_LOG}"
   "${memento_binary}" -p "${port}" --data-dir "${TEST_TMP}/data" 2>"${MEMENTO_LOG}" &
   MEMENTO_PID=$!
   local i
   for ((i = 0; i < 200; i++)); do
-    grep -q "listening on" "${MEMENTO_LOG}" && return 0
+    grep -q "Ready to accept commands" "${MEMENTO_LOG}" && return 0
     running "${MEMENTO_PID}" || fail "memento exited during its $1 on port ${port}"
     sleep 0.05
   done
