@@ -141,6 +141,12 @@ Status Daemon::Start() {
   commands_ = std::make_unique<Commands>(table_.get());
   commands_->SetPersistence(persistence_.get());
   commands_->SetRequirePass(config_.requirepass);
+  if (request_stop_) {
+    commands_->SetShutdownHandler([this](bool final_checkpoint) {
+      final_checkpoint_.store(final_checkpoint, std::memory_order_relaxed);
+      request_stop_();
+    });
+  }
 
   net::ServerOptions options;
   options.host = config_.bind;
@@ -246,7 +252,7 @@ void Daemon::Stop() {
   if (persistence_) {
     // After the server: no request runs any more. Syncs the log and takes a final
     // checkpoint.
-    Status s = persistence_->Close();
+    Status s = persistence_->Close(final_checkpoint_.load(std::memory_order_relaxed));
     if (!s.ok()) log::Error("closing the data directory: %s", s.ToString().c_str());
     if (commands_) commands_->SetPersistence(nullptr);
     if (table_) table_->SetMutationSink(nullptr);
@@ -269,6 +275,9 @@ int RunUntilSignalled(const Config& config) {
   ::signal(SIGPIPE, SIG_IGN);
 
   Daemon daemon(config);
+  // SHUTDOWN stops the daemon exactly as SIGTERM does: the signal is blocked in
+  // every thread, so it reaches the sigwait() below.
+  daemon.OnShutdownCommand([] { ::kill(::getpid(), SIGTERM); });
   Status s = daemon.Start();
   if (!s.ok()) {
     log::Error("cannot start: %s", std::string(s.message()).c_str());
