@@ -558,7 +558,7 @@ TEST_F(RespCommandsTest, InfoIsOneBulkOfCrlfTerminatedLines) {
 
 TEST_F(RespCommandsTest, InfoSectionsAreSeparatedByABlankLine) {
   std::string reply = Run({"INFO", "clients", "keyspace"});
-  EXPECT_THAT(reply, ::testing::HasSubstr("connected_clients:0\r\n\r\n# Keyspace\r\n"));
+  EXPECT_THAT(reply, ::testing::HasSubstr("blocked_clients:0\r\n\r\n# Keyspace\r\n"));
 }
 
 TEST_F(RespCommandsTest, InfoOfAnUnknownSectionIsAnEmptyBulk) {
