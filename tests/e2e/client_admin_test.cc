@@ -4,15 +4,15 @@
 // data there after a restart, NOSAVE recovering from the log). Reply bytes are
 // compared with a real redis-server in tests/clients/redis_compat_test.py.
 
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
 #include <chrono>
 #include <optional>
 #include <regex>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 
 #include "tests/util/daemon_process.h"
 
@@ -102,10 +102,10 @@ class ClientAdminTest : public ::testing::Test {
 
 // Redis 7.0.15's CLIENT LIST fields, in its order.
 const std::vector<std::string> kRedisFields = {
-    "id",    "addr",     "laddr",     "fd",       "name",      "age",  "idle", "flags",
-    "db",    "sub",      "psub",      "ssub",     "multi",     "qbuf", "qbuf-free",
-    "argv-mem", "multi-mem", "rbs",   "rbp",      "obl",       "oll",  "omem", "tot-mem",
-    "events", "cmd",     "user",      "redir",    "resp"};
+    "id",        "addr",     "laddr",     "fd",   "name", "age",   "idle",
+    "flags",     "db",       "sub",       "psub", "ssub", "multi", "qbuf",
+    "qbuf-free", "argv-mem", "multi-mem", "rbs",  "rbp",  "obl",   "oll",
+    "omem",      "tot-mem",  "events",    "cmd",  "user", "redir", "resp"};
 
 TEST_F(ClientAdminTest, ClientListShowsTheConnectionsOfEveryLoop) {
   StartDaemon();
@@ -168,9 +168,9 @@ TEST_F(ClientAdminTest, ClientReplyOffSkipAndOn) {
   ASSERT_TRUE(c.Send(Resp({"CLIENT", "REPLY", "OFF"}) + Resp({"SET", "k", "1"}) +
                      Resp({"INCR", "k"}) + Resp({"CLIENT", "REPLY", "ON"}) + Resp({"GET", "k"})));
   EXPECT_THAT(ReadReply(c), Optional(std::string("+OK")));  // ON's reply, nothing before
-  EXPECT_THAT(ReadReply(c), Optional(std::string("2")));   // the writes happened
-  ASSERT_TRUE(c.Send(Resp({"CLIENT", "REPLY", "SKIP"}) + Resp({"INCR", "k"}) +
-                     Resp({"ECHO", "after"})));
+  EXPECT_THAT(ReadReply(c), Optional(std::string("2")));    // the writes happened
+  ASSERT_TRUE(
+      c.Send(Resp({"CLIENT", "REPLY", "SKIP"}) + Resp({"INCR", "k"}) + Resp({"ECHO", "after"})));
   EXPECT_THAT(ReadReply(c), Optional(std::string("after")));
   EXPECT_EQ(Call(c, {"GET", "k"}), "3");
   // A deferred reply (CLIENT LIST) under OFF is dropped too.
@@ -192,7 +192,7 @@ TEST_F(ClientAdminTest, MonitorFeedsTheCommandsOfEveryLoop) {
   }
   EXPECT_EQ(Call(clients_[2], {"AUTH", "secret"}).substr(0, 4), "-ERR");
   EXPECT_EQ(Call(clients_[2], {"CONFIG", "SET", "loglevel", "info"}), "+OK");  // admin: hidden
-  EXPECT_EQ(Call(clients_[2], {"NOSUCHCOMMAND"}).substr(0, 4), "-ERR");      // not run: hidden
+  EXPECT_EQ(Call(clients_[2], {"NOSUCHCOMMAND"}).substr(0, 4), "-ERR");        // not run: hidden
   ASSERT_EQ(Call(clients_[3], {"GET", "k3"}).size(), 5u);
 
   const std::regex shape(R"(\+\d{10}\.\d{6} \[0 127\.0\.0\.1:\d+\] (.*))");
