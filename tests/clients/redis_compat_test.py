@@ -226,6 +226,34 @@ def compare_monitor(redis_port, memento_port):
     check("MONITOR lines (time and port masked)", seen[0], seen[1])
 
 
+def read_array(conn):
+    """A flat array of bulks (CONFIG GET's reply)."""
+    header = conn.line()
+    assert header.startswith(b"*"), header
+    return [conn.reply() for _ in range(int(header[1:]))]
+
+
+def compare_config_get(redis_port, memento_port):
+    # Redis 7 answers several patterns at once, each setting once, a literal name as
+    # sent; the order is its dictionary's, so names are compared sorted.
+    for patterns in (["maxclients", "TIMEOUT", "port"], ["maxclient*", "tim?out"],
+                     ["port", "p?rt", "maxc*"]):
+        names = []
+        for port in (redis_port, memento_port):
+            c = Conn(port)
+            c.send(("CONFIG", "GET", *patterns))
+            flat = read_array(c)
+            names.append(sorted(flat[0::2]))
+            c.close()
+        check("CONFIG GET " + " ".join(patterns) + ": names", names[0], names[1])
+    c = Conn(memento_port)
+    c.send(("CONFIG", "GET", "*"))
+    everything = read_array(c)
+    check("CONFIG GET * is a flat array of name, value pairs",
+          True, len(everything) >= 30 and len(everything) % 2 == 0)
+    c.close()
+
+
 def info_fields(conn):
     text = conn.call("INFO").decode()
     return dict(l.split(":", 1) for l in text.split("\r\n") if ":" in l and not l.startswith("#"))
@@ -282,6 +310,7 @@ def main():
         compare_self_kill(redis_port, memento_port)
         compare_client_list(redis_port, memento_port)
         compare_monitor(redis_port, memento_port)
+        compare_config_get(redis_port, memento_port)
         compare_info(redis_port, memento_port)
         check_redis_cli_stat(memento_port)
     finally:
