@@ -9,13 +9,13 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <filesystem>
 #include <string>
 #include <system_error>
 
 #include "common/clock.h"
 #include "common/logging.h"
 #include "common/version.h"
+#include "storage/file_modes.h"
 
 namespace memento::daemon {
 namespace {
@@ -66,14 +66,14 @@ Daemon::Daemon(Config config) : config_(std::move(config)) {}
 Daemon::~Daemon() { Stop(); }
 
 Status Daemon::LockDataDir() {
-  std::error_code ec;
-  std::filesystem::create_directories(config_.data_dir, ec);
-  if (ec) {
+  // 0700 when created (an existing directory keeps the operator's mode); the files
+  // in it are 0600 (storage/file_modes.h, docs/security.md).
+  if (Status made = storage::CreatePrivateDirs(config_.data_dir); !made.ok()) {
     return Status::IOError("cannot create data directory " + config_.data_dir + ": " +
-                           ec.message());
+                           std::string(made.message()));
   }
   std::string path = config_.data_dir + "/LOCK";
-  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  int fd = storage::OpenPrivateFile(path, O_RDWR);
   if (fd < 0) return Status::FromErrno("open " + path, errno);
   if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
     int err = errno;

@@ -10,15 +10,27 @@ cd "$(dirname "$0")/.."
 
 ./scripts/install-deps.sh
 jobs=$(nproc)
+# ccache, when the machine has it, makes a second clone's build cheap; it changes no
+# compiler flag. base_dir makes its keys independent of where the clone lives.
+launcher=()
+if command -v ccache >/dev/null 2>&1; then
+  launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+  export CCACHE_BASEDIR="${PWD}"
+fi
 
 run_suite() {  # name build-dir cmake-args...
   local name=$1 dir=$2
   shift 2
   echo "== ${name}: configure and build in ${dir}"
-  cmake -S . -B "${dir}" "$@" >/dev/null
+  # Every option the suite depends on is passed, never taken from the cache: start.sh
+  # configures the same build/ with the tests off, and a cached MEMENTO_BUILD_TESTS=OFF
+  # would otherwise leave ctest with nothing to run.
+  cmake -S . -B "${dir}" -DMEMENTO_BUILD_TESTS=ON -DMEMENTO_BUILD_FUZZERS=OFF "${launcher[@]}" \
+    "$@" >/dev/null
   cmake --build "${dir}" -j"${jobs}"
   echo "== ${name}: tests"
-  (cd "${dir}" && ctest --output-on-failure -j"${jobs}" --timeout 600)
+  # --no-tests=error: a build that registered no test is a failure, not a pass.
+  (cd "${dir}" && ctest --output-on-failure --no-tests=error -j"${jobs}" --timeout 600)
 }
 
 run_suite release build -DCMAKE_BUILD_TYPE=Release -DMEMENTO_BUILD_BENCHMARKS=ON
@@ -33,7 +45,7 @@ if [[ "${MEMENTO_SKIP_SANITIZERS:-0}" != 1 ]]; then
   # commit, the cluster bus.
   echo "== tsan: configure and build in build-tsan"
   cmake -S . -B build-tsan -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-    -DMEMENTO_SANITIZE=thread >/dev/null
+    -DMEMENTO_BUILD_TESTS=ON -DMEMENTO_SANITIZE=thread "${launcher[@]}" >/dev/null
   # cluster_test starts real TSan-built daemons (three nodes, both protocols, forwarded
   # and split requests): a race in the daemon aborts it (halt_on_error) and fails it.
   tsan_tests=(hash_map_test table_test server_test wal_test bus_test cluster_test)
@@ -43,7 +55,7 @@ if [[ "${MEMENTO_SKIP_SANITIZERS:-0}" != 1 ]]; then
   # atomic against writes) and TSan's lock-order detector hangs tracking that many;
   # data-race detection is unaffected. Lock order is by shard index everywhere.
   export TSAN_OPTIONS=halt_on_error=1:detect_deadlocks=0
-  (cd build-tsan && ctest --output-on-failure -j"${jobs}" --timeout 600 \
+  (cd build-tsan && ctest --output-on-failure --no-tests=error -j"${jobs}" --timeout 600 \
     -R '^(HashMap|Table|TableSink|Server|Wal|GroupCommit|Bus|SilentPeer|Cluster)')
 fi
 
@@ -55,7 +67,7 @@ if [[ "${MEMENTO_SKIP_FUZZ:-0}" != 1 ]]; then
   echo "== fuzz: configure and build in build-fuzz"
   cmake -S . -B build-fuzz -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DMEMENTO_BUILD_FUZZERS=ON -DMEMENTO_SANITIZE=address,undefined \
-    -DMEMENTO_BUILD_TESTS=OFF >/dev/null
+    -DMEMENTO_BUILD_TESTS=OFF "${launcher[@]}" >/dev/null
   # Every target.
   ./fuzz/run_smoke.sh -t "${MEMENTO_FUZZ_SECONDS:-20}" -j "${jobs}" build-fuzz
 fi

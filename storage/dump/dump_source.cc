@@ -193,12 +193,7 @@ Status ReadDataDir(const std::string& data_dir, const SourceOptions& options, co
                    const EntryFn& fn, SourceStats* stats) {
   SourceStats local;
   if (stats == nullptr) stats = &local;
-  if (!snapshot::PathExists(data_dir + "/snapshot") &&
-      !snapshot::PathExists(wal::WalDirectory(data_dir))) {
-    return Status::InvalidArgument(data_dir +
-                                   " is not a memento data directory (it has neither snapshot/ "
-                                   "nor wal/)");
-  }
+  MEMENTO_RETURN_IF_ERROR(snapshot::CheckDataDirectory(data_dir));
   const int attempts = options.max_attempts < 1 ? 1 : options.max_attempts;
   Status last;
   for (int attempt = 1; attempt <= attempts; ++attempt) {

@@ -32,7 +32,7 @@ Result<std::string> ReadCurrentFile(const std::string& dir);
 // over CURRENT and fsyncs `dir`.
 Status WriteCurrentFile(const std::string& dir, std::string_view env_name);
 
-// mkdir; OK if `path` already is a directory.
+// mkdir with mode 0700 (storage/file_modes.h); OK if `path` already is a directory.
 Status CreateDir(const std::string& path);
 // fsync of a file or a directory (a directory's fsync makes its entries durable).
 Status SyncPath(const std::string& path);
@@ -40,5 +40,11 @@ Status SyncPath(const std::string& path);
 Status RemoveTree(const std::string& path);
 // True if `path` exists (any type).
 bool PathExists(const std::string& path);
+
+// OK if `data_dir` is a memento data directory: a directory holding snapshot/ or wal/
+// (or both). IOError naming it if it does not exist or is no directory;
+// InvalidArgument naming it if it has neither: the tools refuse to read or change
+// anything else.
+Status CheckDataDirectory(const std::string& data_dir);
 
 }  // namespace memento::snapshot

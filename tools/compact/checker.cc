@@ -1,9 +1,8 @@
 #include "tools/compact/checker.h"
 
-#include <sys/stat.h>
-
 #include <memory>
 
+#include "storage/snapshot/snapshot_files.h"
 #include "storage/wal/wal.h"
 #include "tools/compact/data_dir_lock.h"
 
@@ -12,10 +11,9 @@ namespace memento::tools {
 Status CheckDataDir(const CheckOptions& options, CheckReport* report) {
   *report = CheckReport();
   const std::string& dir = options.data_dir;
-  struct stat st;
-  if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
-    return Status::IOError("data directory " + dir + " does not exist");
-  }
+  // The same refusal as compaction's: --check of a directory that is not a data
+  // directory would otherwise report an empty, healthy store.
+  MEMENTO_RETURN_IF_ERROR(snapshot::CheckDataDirectory(dir));
   Result<std::unique_ptr<DataDirLock>> lock = DataDirLock::Shared(dir);
   if (!lock.ok()) return lock.status();
   report->live = !(*lock)->held() && !(*lock)->owner_pid().empty();

@@ -22,6 +22,7 @@
 #include <map>
 #include <optional>
 #include <random>
+#include <regex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -333,6 +334,23 @@ TEST_F(CompactTest, KeepsEveryKeyDropsExpiredAndShrinks) {
   const std::vector<uint64_t> total = SummaryNumbers(run.output, "total");
   ASSERT_GE(total.size(), 2u) << run.output;
   EXPECT_LT(total[1], total[0]) << run.output;
+  // The totals also as people read them, in the unit that fits (3,000 small keys: KB
+  // or MB, never "0.0 MB").
+  std::smatch human;
+  ASSERT_TRUE(std::regex_search(
+      run.output, human,
+      std::regex("\\((\\d+\\.\\d) ([KMG]B) -> (\\d+\\.\\d) ([KMG]B), \\d+\\.\\d% of before\\)")))
+      << run.output;
+  // Each within half a tenth of its unit of the exact figure.
+  const auto expect_about = [&](const std::string& figure, const std::string& unit,
+                                uint64_t exact) {
+    const double scale = unit == "KB" ? 1e3 : unit == "MB" ? 1e6 : 1e9;
+    EXPECT_NEAR(std::stod(figure) * scale, static_cast<double>(exact), scale / 20 + 1)
+        << run.output;
+  };
+  expect_about(human[1], human[2], total[0]);
+  expect_about(human[3], human[4], total[1]);
+  EXPECT_EQ(run.output.find("(0.0 "), std::string::npos) << run.output;
   const std::vector<uint64_t> snapshot = SummaryNumbers(run.output, "snapshot");
   ASSERT_EQ(snapshot.size(), 2u) << run.output;
   const std::vector<uint64_t> wal = SummaryNumbers(run.output, "wal");
@@ -510,6 +528,23 @@ TEST_F(CompactTest, CheckCleanDirectoryExitsZeroAndChangesNoByte) {
   EXPECT_NE(run.output.find("result    clean"), std::string::npos) << run.output;
   EXPECT_NE(run.output.find("records, LSN "), std::string::npos) << run.output;
   EXPECT_EQ(FileHashes(dir_), before);
+}
+
+TEST_F(CompactTest, BothModesRefuseADirectoryThatIsNotADataDirectory) {
+  // An operator's typo (the parent of the data directory, say): --check must not call
+  // it clean, and neither mode may create anything in it.
+  const std::string other = dir_ + "-not-data";
+  ASSERT_TRUE(std::filesystem::create_directory(other));
+  for (const char* mode : {"--check", ""}) {
+    std::vector<std::string> args = {"--data-dir", other};
+    if (*mode != '\0') args.insert(args.begin(), mode);
+    ToolRun run = RunCompact(args);
+    EXPECT_EQ(run.code, 1) << mode << ": " << run.output;
+    EXPECT_NE(run.output.find(other + " is not a memento data directory"), std::string::npos)
+        << mode << ": " << run.output;
+    EXPECT_TRUE(std::filesystem::is_empty(other)) << mode;
+  }
+  std::filesystem::remove_all(other);
 }
 
 TEST_F(CompactTest, CheckFindsAFlippedByteInTheLogWithFileAndOffset) {

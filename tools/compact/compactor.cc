@@ -10,6 +10,7 @@
 #include "common/clock.h"
 #include "daemon/persistence.h"
 #include "storage/mutation.h"
+#include "storage/snapshot/snapshot_files.h"
 #include "storage/snapshot/snapshot_store.h"
 #include "tools/compact/data_dir_lock.h"
 
@@ -19,11 +20,6 @@ namespace {
 // Expired entries are deleted in transactions of at most this many keys (LMDB's
 // dirty-page limit, as the checkpointer's batches).
 constexpr size_t kDeleteBatch = 20000;
-
-bool IsDirectory(const std::string& path) {
-  struct stat st;
-  return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
-}
 
 // Segment files in `wal_dir` and their bytes.
 void WalSize(const std::string& wal_dir, uint64_t* segments, uint64_t* bytes) {
@@ -53,12 +49,7 @@ Status CompactDataDir(const CompactOptions& options, CompactResult* result) {
   const std::string& dir = options.data_dir;
   const std::string snapshot_dir = dir + "/snapshot";
   const std::string wal_dir = wal::WalDirectory(dir);
-  if (!IsDirectory(dir)) return Status::IOError("data directory " + dir + " does not exist");
-  if (!IsDirectory(snapshot_dir) && !IsDirectory(wal_dir)) {
-    return Status::InvalidArgument(dir +
-                                   " is not a memento data directory (it has neither "
-                                   "snapshot/ nor wal/)");
-  }
+  MEMENTO_RETURN_IF_ERROR(snapshot::CheckDataDirectory(dir));
 
   // 1. Lock.
   Result<std::unique_ptr<DataDirLock>> lock = DataDirLock::Exclusive(dir, "memento-compact");

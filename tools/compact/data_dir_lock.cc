@@ -7,6 +7,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "storage/file_modes.h"
+
 namespace memento::tools {
 namespace {
 
@@ -29,7 +31,7 @@ Result<std::unique_ptr<DataDirLock>> DataDirLock::Exclusive(const std::string& d
                                                             const std::string& program) {
   const std::string path = data_dir + "/LOCK";
   std::unique_ptr<DataDirLock> lock(new DataDirLock());
-  lock->fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  lock->fd_ = storage::OpenPrivateFile(path, O_RDWR);
   if (lock->fd_ < 0) return Status::FromErrno("open " + path, errno);
   if (::flock(lock->fd_, LOCK_EX | LOCK_NB) != 0) {
     const int err = errno;

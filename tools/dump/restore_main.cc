@@ -33,6 +33,7 @@
 #include "common/logging.h"
 #include "storage/dump/dump_io.h"
 #include "storage/dump/dump_reader.h"
+#include "storage/file_modes.h"
 #include "storage/mutation.h"
 #include "storage/snapshot/snapshot_files.h"
 #include "storage/snapshot/snapshot_store.h"
@@ -184,7 +185,7 @@ class DirLock {
   }
   Status Lock(const std::string& dir, bool create) {
     const std::string path = dir + "/LOCK";
-    fd_ = ::open(path.c_str(), O_RDWR | O_CLOEXEC | (create ? O_CREAT : 0), 0644);
+    fd_ = create ? storage::OpenPrivateFile(path, O_RDWR) : ::open(path.c_str(), O_RDWR | O_CLOEXEC);
     if (fd_ < 0) {
       if (errno == ENOENT && !create) return Status::OK();
       return Status::FromErrno("open " + path, errno);
@@ -323,10 +324,10 @@ int Run(const Flags& f) {
   if (f.check_only) {
     if (f.progress != ProgressMode::kNever) {
       fprintf(stderr,
-              "%s: %s is a valid dump: %s keys (%s already expired), %.1f MB of keys and "
+              "%s: %s is a valid dump: %s keys (%s already expired), %s of keys and "
               "values, from %s, consistent at LSN %" PRIu64 "\n",
               kProgram, f.input.c_str(), WithThousands(trailer.records).c_str(),
-              WithThousands(expired).c_str(), static_cast<double>(trailer.data_bytes) / 1e6,
+              WithThousands(expired).c_str(), HumanBytes(trailer.data_bytes).c_str(),
               header.node.empty() ? "an unnamed node" : header.node.c_str(), header.data_lsn);
     }
     return kExitOk;
@@ -353,8 +354,8 @@ int Run(const Flags& f) {
 
   // 3. The new directory, beside the target.
   (void)snapshot::RemoveTree(tmp_dir);
-  if (::mkdir(tmp_dir.c_str(), 0755) != 0) {
-    return Fail("cannot create " + tmp_dir + ": " + strerror(errno));
+  if (Status made = storage::CreatePrivateDir(tmp_dir); !made.ok()) {
+    return Fail("cannot create " + tmp_dir + ": " + made.ToString());
   }
   uint64_t restored = 0;
   Status s = Build(f, tmp_dir, now_ms, live, &restored);
