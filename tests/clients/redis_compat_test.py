@@ -211,7 +211,10 @@ def compare_monitor(redis_port, memento_port):
         c.send(("SET", b"k\x00\x01\xff\"\\\n\r\t\x07\x08 a", "v"), ("AUTH", "pw"),
                ("AUTH", "user", "pw"), ("HELLO", "2", "AUTH", "default", "pw"),
                ("CONFIG", "GET", "maxclients"), ("NOSUCH",), ("GET",), ("GET", "k"),
-               ("CLIENT", "LIST"), ("CLIENT", "SETNAME", "x"), ("SELECT", "0"), ("PING",))
+               ("CLIENT", "LIST"), ("CLIENT", "SETNAME", "x"), ("SELECT", "0"), ("PING",),
+               ("ECHO", "x"), ("CLIENT", "ID"), ("CLIENT", "INFO"), ("HELLO",),
+               ("COMMAND", "COUNT"), ("INFO", "server"), ("LASTSAVE",), ("DBSIZE",), ("TIME",),
+               ("SHUTDOWN", "ABORT"), ("QUIT",))
         c.drain(0.3)
         lines = []
         for line in m.drain(0.3).split(b"\r\n"):
