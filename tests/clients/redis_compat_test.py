@@ -278,6 +278,23 @@ def compare_info(redis_port, memento_port):
     c.close()
 
 
+def check_redis_cli_monitor(memento_port):
+    proc = subprocess.Popen(["stdbuf", "-oL", "redis-cli", "-p", str(memento_port), "monitor"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        first = proc.stdout.readline().rstrip("\n")
+        c = Conn(memento_port)
+        c.call("SET", "cli-monitor", "v 1")
+        c.close()
+        second = proc.stdout.readline().rstrip("\n")
+    finally:
+        proc.kill()
+        proc.wait()
+    check("redis-cli monitor: OK", "OK", first)
+    check("redis-cli monitor: the line", True, re.fullmatch(
+        r'\d{10}\.\d{6} \[0 127\.0\.0\.1:\d+\] "SET" "cli-monitor" "v 1"', second) is not None)
+
+
 def check_redis_cli_stat(memento_port):
     # stdbuf: redis-cli does not flush its --stat lines when stdout is a pipe.
     proc = subprocess.Popen(
@@ -315,6 +332,7 @@ def main():
         compare_monitor(redis_port, memento_port)
         compare_config_get(redis_port, memento_port)
         compare_info(redis_port, memento_port)
+        check_redis_cli_monitor(memento_port)
         check_redis_cli_stat(memento_port)
     finally:
         redis.kill()
