@@ -144,10 +144,9 @@ Result<std::unique_ptr<Persistence>> Persistence::Open(const PersistenceOptions&
   const int64_t now_ms = NowMillis();
 
   // 1. The snapshot: every key as of its LSN.
-  Result<std::unique_ptr<snapshot::SnapshotStore>> store =
-      snapshot::SnapshotStore::Open(options.data_dir + "/snapshot", snapshot::SnapshotOptions());
-  if (!store.ok()) return store.status();
-  p->snapshot_ = std::move(*store);
+  MEMENTO_ASSIGN_OR_RETURN(
+      p->snapshot_,
+      snapshot::SnapshotStore::Open(options.data_dir + "/snapshot", snapshot::SnapshotOptions()));
   snapshot::LoadStats load;
   MEMENTO_RETURN_IF_ERROR(p->snapshot_->Load(
       kReplayNowMs,
@@ -170,14 +169,13 @@ Result<std::unique_ptr<Persistence>> Persistence::Open(const PersistenceOptions&
       "*.dropped), restart with --wal-recovery=truncate; or restore a backup "
       "(docs/operations.md)";
   uint64_t replayed = 0;
-  Result<std::unique_ptr<wal::Wal>> log = wal::Wal::Open(
-      wal_options, p->snapshot_->lsn(), [&](uint64_t, const storage::Mutation& m) {
-        ApplyToTable(table, m);
-        ++replayed;
-        return Status::OK();
-      });
-  if (!log.ok()) return log.status();
-  p->wal_ = std::move(*log);
+  MEMENTO_ASSIGN_OR_RETURN(
+      p->wal_, wal::Wal::Open(wal_options, p->snapshot_->lsn(),
+                              [&](uint64_t, const storage::Mutation& m) {
+                                ApplyToTable(table, m);
+                                ++replayed;
+                                return Status::OK();
+                              }));
   // Now the clock applies: drop what expired while memento was down (not logged: the
   // records that made these keys carry their expiry, so a later replay drops them too).
   // (A budget of Size() + 1 lets one call visit every bucket of every shard.)

@@ -12,6 +12,7 @@
 
 #include "common/clock.h"
 #include "common/logging.h"
+#include "common/strings.h"
 #include "net/monitor_feed.h"
 
 namespace memento::net {
@@ -29,19 +30,6 @@ constexpr size_t kMaxIdleOutputCapacity = 64 * 1024;
 constexpr int64_t kLingerMicros = 1'000'000;
 // Bytes thrown away per wakeup while lingering, and before a graceful close.
 constexpr size_t kDiscardBudget = 64 * 1024;
-
-// ASCII case-insensitive comparison with a literal.
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    char x = a[i];
-    char y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
-}
 
 // True for a request that is really HTTP: a browser pointed at our port, or a web
 // page making the browser post to it (the cross-protocol attack Redis guards

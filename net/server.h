@@ -274,6 +274,9 @@ struct ServerStats {
   uint64_t query_limit_disconnections = 0;   // over max_query_buffer
   uint64_t output_limit_disconnections = 0;  // over max_output_buffer
   uint64_t idle_disconnections = 0;          // idle for idle_timeout_ms
+  // Deferred replies (DeferReply) completed after their connection had closed: dropped,
+  // never written (the connection's fd number may serve another client by then).
+  uint64_t deferred_replies_dropped = 0;
   uint64_t net_input_bytes = 0;
   uint64_t net_output_bytes = 0;
 };

@@ -28,14 +28,14 @@
 #include <vector>
 
 #include "common/result.h"
+#include "net/proto/text_commands.h"
 #include "tools/cli/reply.h"
 
 namespace memento::client {
 
-enum class TextShape : uint8_t { kLine, kBlock, kGetp, kNone };
-
-// True if `word` equals `upper` ignoring ASCII case. REQUIRES: `upper` is upper case.
-bool EqualsIgnoreCase(std::string_view word, std::string_view upper);
+// The shapes, and which command has which, are net/proto/text_commands.h's.
+// kUnframable is read as one line (EncodeRequest refuses such requests).
+using TextShape = proto::TextReplyShape;
 
 // The shape of the text-protocol reply to a request whose first word is `command`
 // (any case).
