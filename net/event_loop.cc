@@ -211,7 +211,8 @@ void EventLoop::OnWakeup() {
   for (ReplyMailbox::Completed& done : mailbox_->Take()) {
     auto it = connections_.find(done.connection_id);
     if (it == connections_.end()) {  // closed meanwhile: the reply is dropped
-      LoopCounters::Add(counters_->deferred_replies_dropped, 1);
+      // (MONITOR lines for a monitor that closed are not replies: not counted)
+      if (!done.monitor_lines) LoopCounters::Add(counters_->deferred_replies_dropped, 1);
       continue;
     }
     Connection* connection = it->second.get();
