@@ -498,6 +498,10 @@ bool Connection::ExecuteBuffered() {
     // One post per monitor for the whole batch (see MonitorFeed).
     monitors_->Publish(session_.monitor_lines);
     session_.monitor_lines.clear();
+    // A long pipelined batch should not pin its lines' memory for the connection's life.
+    if (session_.monitor_lines.capacity() > kMaxIdleOutputCapacity) {
+      std::string().swap(session_.monitor_lines);
+    }
   }
   return stalled;
 }
