@@ -321,14 +321,14 @@ void Connection::OnDeferredReply(uint64_t sequence, std::string bytes) {
   Process();
 }
 
-void Connection::OnMonitorLines(const std::string& lines) {
+void Connection::QueueMonitorLines(const std::string& lines) {
   if (state_ != State::kOpen && state_ != State::kClosing) return;
+  if (output_overflow_) return;  // closing for that already
   if (session_.reply_off) return;  // Redis's CLIENT REPLY OFF silences monitors too
   std::string* target = held_.empty() ? &out_ : &held_.back().after;
   target->append(lines);
   if (!held_.empty()) held_bytes_ += lines.size();
   if (output_over_limit()) OverOutputLimit();
-  Process();
 }
 
 void Connection::CloseAfterReplies() {

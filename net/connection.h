@@ -101,8 +101,10 @@ class Connection {
   void OnDeferredReply(uint64_t sequence, std::string bytes);
 
   // MONITOR lines for this monitor connection: queued after the replies so far,
-  // counted in its output limits (over max_output_buffer it is closed).
-  void OnMonitorLines(const std::string& lines);
+  // counted in its output limits (over max_output_buffer it is closed). Sent by the
+  // next SendQueued(): the loop queues every batch of a wakeup, then sends once.
+  void QueueMonitorLines(const std::string& lines);
+  void SendQueued() { Process(); }
   // CLIENT KILL of the connection that sent it: executes nothing more, closes once
   // the replies due (its deferred CLIENT KILL reply) are sent.
   void CloseAfterReplies();

@@ -208,6 +208,7 @@ void EventLoop::OnWakeup() {
     }
     connections_.emplace(handoff.id, std::move(connection));
   }
+  std::vector<uint64_t> monitors_fed;  // given lines in this wakeup (a repeat is harmless)
   for (ReplyMailbox::Completed& done : mailbox_->Take()) {
     auto it = connections_.find(done.connection_id);
     if (it == connections_.end()) {  // closed meanwhile: the reply is dropped
@@ -216,16 +217,28 @@ void EventLoop::OnWakeup() {
       continue;
     }
     Connection* connection = it->second.get();
+    if (done.monitor_lines) {
+      // Every batch of this wakeup first, then one send (below).
+      connection->QueueMonitorLines(done.bytes);
+      if (monitors_fed.empty() || monitors_fed.back() != done.connection_id) {
+        monitors_fed.push_back(done.connection_id);
+      }
+      continue;
+    }
     const Connection::State before = connection->state();
     const bool was_awaiting = connection->awaiting_commit();
-    if (done.monitor_lines) {
-      connection->OnMonitorLines(done.bytes);
-    } else {
-      connection->OnDeferredReply(done.sequence, std::move(done.bytes));
-    }
+    connection->OnDeferredReply(done.sequence, std::move(done.bytes));
     if (connection->awaiting_commit() && !was_awaiting) {
       awaiting_commit_.push_back(done.connection_id);
     }
+    AfterEvents(connection, before);
+  }
+  for (uint64_t id : monitors_fed) {
+    auto it = connections_.find(id);
+    if (it == connections_.end()) continue;
+    Connection* connection = it->second.get();
+    const Connection::State before = connection->state();
+    connection->SendQueued();  // may close it (over the output limit)
     AfterEvents(connection, before);
   }
   for (auto& task : tasks) task();
