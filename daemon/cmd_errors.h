@@ -56,6 +56,9 @@ inline constexpr char kClientNameErr[] =
 inline constexpr char kNoSuchClientErr[] = "ERR No such client";
 inline constexpr char kClientIdRangeErr[] = "ERR client-id should be greater than 0";
 inline constexpr char kInvalidClientIdErr[] = "ERR Invalid client ID";
+// A MONITOR connection sending a command that reads or writes keys (Redis 7 treats
+// monitors as replicas).
+inline constexpr char kMonitorKeyspaceErr[] = "ERR Replica can't interact with the keyspace";
 // SHUTDOWN.
 inline constexpr char kNoShutdownErr[] = "ERR No shutdown in progress.";
 inline constexpr char kShutdownFailedErr[] = "ERR Errors trying to SHUTDOWN. Check logs.";

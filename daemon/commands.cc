@@ -392,7 +392,13 @@ void Commands::Dispatch(net::Session& session, std::span<const std::string_view>
       session.authenticated = true;
     }
   }
-  // For CLIENT LIST's cmd= and for MONITOR (cmd_server.cc); a relaxed load when
+  // As Redis 7, a monitor (a replica there) may not read or write keys; it is
+  // refused before it runs, so no monitor sees it.
+  if (session.monitoring && (spec->flags & (kReadOnly | kWrite)) != 0) {
+    reply.Error(kMonitorKeyspaceErr);
+    return;
+  }
+  // For CLIENT LIST's cmd= and for MONITOR (cmd_client.cc); a relaxed load when
   // nobody monitors.
   NoteCommand(session, *spec, argv);
   // In a cluster, a key owned by another node is executed there (its MISCONF, if

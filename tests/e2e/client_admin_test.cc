@@ -210,6 +210,8 @@ TEST_F(ClientAdminTest, MonitorFeedsTheCommandsOfEveryLoop) {
   EXPECT_EQ(commands[4], "\"AUTH\" \"(redacted)\"");
   EXPECT_EQ(commands[5], "\"GET\" \"k3\"");
   EXPECT_EQ(monitor.ReadLine(std::chrono::milliseconds(200)), std::nullopt);
+  // As in Redis 7, a monitor may not read or write keys.
+  EXPECT_EQ(Call(monitor, {"GET", "k1"}), "-ERR Replica can't interact with the keyspace");
 }
 
 TEST_F(ClientAdminTest, ASlowMonitorIsClosedAtTheOutputLimitWithoutSlowingOthers) {
