@@ -6,6 +6,7 @@
 //                   unknown command -> arity -> authentication -> handler
 //   cmd_strings.cc  string values: GET SET ... INCR ... GETP INC INCF
 //   cmd_keys.cc     the key space: DEL EXISTS RENAME EXPIRE TTL KEYS SCAN ...
+//   cmd_text.cc     the original Memento's VALUES PREFSCAN FUZZYSCAN KEYSPACE
 //   cmd_server.cc   connection and server: PING AUTH HELLO COMMAND CONFIG INFO SHUTDOWN
 //   cmd_client.cc   CLIENT, MONITOR and what every command notes for them
 //   cmd_context.cc  the helpers below
@@ -203,6 +204,12 @@ void Scan(Context& c);
 void RandomKey(Context& c);
 void DbSize(Context& c);
 void FlushDb(Context& c);
+
+// cmd_text.cc: the original Memento's listings
+void Values(Context& c);
+void PrefScan(Context& c);
+void FuzzyScan(Context& c);
+void KeySpace(Context& c);
 
 // Expire/Ttl variants: the unit and whether times are absolute.
 inline constexpr int kExpireMillis = 1;    // PEXPIRE, PEXPIREAT, PTTL, PEXPIRETIME

@@ -171,6 +171,24 @@ constexpr CommandSpec kCommandTable[] = {
     {"count", Exactly(1), Exactly(1), DbSize, 0, kReadFast, 0, 0, 0,
      {"server", "memento", "Returns the number of keys (as DBSIZE).", ""},
      EveryNode(Merge::kSum)},
+    // The original Memento's listings (cmd_text.cc): blocks in the text protocol,
+    // arrays over RESP; sorted lists, merged across nodes as KEYS.
+    {"values", Exactly(1), Exactly(1), Values, 0, kReadOnly, 0, 0, 0,
+     {"generic", "memento", "Returns every value, sorted bytewise.", ""},
+     EveryNode(Merge::kKeys)},
+    {"prefscan", Exactly(2), Exactly(2), PrefScan, 0, kReadOnly, 0, 0, 0,
+     {"generic", "memento", "Returns the values of the keys starting with a prefix, sorted.",
+      "prefix"},
+     EveryNode(Merge::kKeys)},
+    {"fuzzyscan", Exactly(2), Exactly(2), FuzzyScan, 0, kReadOnly, 0, 0, 0,
+     {"generic", "memento",
+      "Returns the values of the keys holding the pattern's bytes in order, sorted.",
+      "pattern"},
+     EveryNode(Merge::kKeys)},
+    {"keyspace", Exactly(1), Exactly(1), KeySpace, 0, kReadOnly, 0, 0, 0,
+     {"server", "memento", "Returns the number of keys and the memory they take, per node.",
+      ""},
+     EveryNode(Merge::kKeys)},
     {"flushdb", AtLeast(1), kNone, FlushDb, 0, kWrite, 0, 0, 0,
      {"server", "1.0.0", "Deletes every key.", "[ASYNC|SYNC]"},
      EveryNode(Merge::kAllOk)},
@@ -182,9 +200,12 @@ constexpr CommandSpec kCommandTable[] = {
      EveryNode(Merge::kAllOk)},
 
     // --- Connection and server (cmd_server.cc) ---
-    {"ping", Between(1, 2), Between(1, 2), Ping, 0, kFast | kStale, 0, 0, 0,
+    // PING, ECHO and AUTH are Redis inline commands over a text connection (no text
+    // arity): health checks (HAProxy's, `echo PING | nc`, redis-benchmark's
+    // PING_INLINE) expect Redis's "+PONG" and "+OK".
+    {"ping", Between(1, 2), kNone, Ping, 0, kFast | kStale, 0, 0, 0,
      {"connection", "1.0.0", "Replies PONG, or the message.", "[message]"}},
-    {"echo", Exactly(2), Exactly(2), Echo, 0, kFast, 0, 0, 0,
+    {"echo", Exactly(2), kNone, Echo, 0, kFast, 0, 0, 0,
      {"connection", "1.0.0", "Replies the message.", "message"}},
     {"quit", AtLeast(1), Exactly(1), Quit, 0, kConnection | kNoAuth, 0, 0, 0,
      {"connection", "1.0.0", "Closes the connection once the replies so far are sent.", ""}},
@@ -192,7 +213,7 @@ constexpr CommandSpec kCommandTable[] = {
      {"connection", "memento", "Closes the connection (text protocol only).", ""}},
     {"select", Exactly(2), kNone, Select, 0, kConnection, 0, 0, 0,
      {"connection", "1.0.0", "Selects a database; Memento has only database 0.", "index"}},
-    {"auth", AtLeast(2), Between(2, 3), Auth, 0, kConnection | kNoAuth, 0, 0, 0,
+    {"auth", AtLeast(2), kNone, Auth, 0, kConnection | kNoAuth, 0, 0, 0,
      {"connection", "1.0.0", "Authenticates the connection.", "[username] password"}},
     {"hello", AtLeast(1), kNone, Hello, 0, kConnection | kNoAuth, 0, 0, 0,
      {"connection", "6.0.0", "Handshake: protocol version (2 only), authentication, name.",
@@ -348,6 +369,11 @@ bool Commands::CheckPassword(std::string_view password) const {
     diff |= a ^ b;
   }
   return diff == 0;
+}
+
+bool Commands::IsTextCommand(std::string_view name) const {
+  const CommandSpec* spec = FindCommand(name);
+  return spec != nullptr && spec->text.served();
 }
 
 void Commands::Execute(net::Session& session, std::span<const std::string_view> argv,

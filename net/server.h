@@ -27,10 +27,11 @@
 
 namespace memento::net {
 
-// The wire protocol of one connection, decided by its first byte.
+// The wire protocol of one connection: text until a request starts with '*' (a RESP2
+// multibulk), RESP2 from then on (docs/protocol.md, "One port, two protocols").
 enum class Dialect : uint8_t {
   kText = 0,  // Memento's line protocol
-  kResp = 1,  // RESP2 (first byte '*')
+  kResp = 1,  // RESP2
 };
 
 class ReplyMailbox;
@@ -60,6 +61,9 @@ class DeferredReply {
 struct Session {
   uint64_t id = 0;           // unique per server run, starting at 1
   std::string peer;          // "127.0.0.1:53422"
+  // The dialect of the request being executed: the connection's, except that a text
+  // connection's Redis inline command (CommandHandler::IsTextCommand false) runs as
+  // kResp, and is answered in RESP2.
   Dialect dialect = Dialect::kText;
   int64_t connected_ms = 0;  // wall clock, ms since epoch
   std::string name;          // CLIENT SETNAME
@@ -173,6 +177,16 @@ class CommandHandler {
   // Called from the acceptor thread and every event-loop thread, concurrently: must
   // be cheap and thread-safe (an atomic load).
   virtual bool AuthRequired() const { return false; }
+
+  // True if `name` (a request's first word, any case) is a command of Memento's text
+  // protocol. On a text connection, a request for any other name is a Redis inline
+  // command: the connection executes it with session.dialect kResp and a RESP2
+  // encoder, as Redis answers inline commands. Called on the event-loop threads,
+  // concurrently: must be cheap and thread-safe.
+  virtual bool IsTextCommand(std::string_view name) const {
+    (void)name;
+    return true;
+  }
 };
 
 // The limits that keep one client (or many) from taking the server down. Defaults

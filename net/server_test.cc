@@ -65,7 +65,7 @@ class StubHandler : public CommandHandler {
       reply.Integer(static_cast<int64_t>(session.id));
     } else if (command == "PEER") {
       reply.Bulk(session.peer);
-    } else if (command == "DIALECT") {
+    } else if (command == "DIALECT" || command == "INLINE") {
       reply.Integer(static_cast<int64_t>(session.dialect));
     } else if (command == "AUTH") {
       session.authenticated = true;
@@ -99,6 +99,8 @@ class StubHandler : public CommandHandler {
   }
 
   bool AuthRequired() const override { return auth_required_.load(); }
+  // INLINE stands for a command the text protocol does not have (a Redis inline one).
+  bool IsTextCommand(std::string_view name) const override { return name != "INLINE"; }
   void SetAuthRequired(bool required) { auth_required_.store(required); }
 
   bool HasUncommitted() override { return t_uncommitted; }
@@ -757,12 +759,40 @@ TEST_F(ServerTest, FailedCommitDiscardsTheRoundsRepliesAndCloses) {
   EXPECT_TRUE(client->WaitClosed());  // and "x" / "y" were never sent
 }
 
-TEST_F(ServerTest, TextClientStaysText) {
+TEST_F(ServerTest, TextClientSwitchesToRespAtItsFirstMultibulk) {
   StartServer();
   auto client = Connect();
-  ASSERT_TRUE(client->Send("DIALECT\r\n*1\r\n"));
+  // Split inside the multibulk: the switch happens at its first byte, once.
+  ASSERT_TRUE(client->Send("DIALECT\r\n\r\n*1\r\n$7\r\nDIA"));
   EXPECT_EQ(client->ReadLine(), "0");  // Dialect::kText
-  EXPECT_EQ(client->ReadLine(), "(error) ERR unknown command");  // "*1" is a text request
+  ASSERT_TRUE(client->Send("LECT\r\nDIALECT\r\n"));
+  EXPECT_EQ(client->ReadLine(), ":1");  // the multibulk: RESP
+  EXPECT_EQ(client->ReadLine(), ":1");  // and every request after it, inline ones too
+}
+
+TEST_F(ServerTest, EmptyMultibulksSwitchToRespWithoutAReply) {
+  StartServer();
+  auto client = Connect();
+  ASSERT_TRUE(client->Send("*-10\r\n*0\r\nDIALECT\r\n"));
+  EXPECT_EQ(client->ReadLine(), ":1");
+}
+
+TEST_F(ServerTest, NonTextCommandOnATextConnectionRunsAsResp) {
+  StartServer();
+  auto client = Connect();
+  ASSERT_TRUE(client->Send("INLINE\r\nDIALECT\r\nINLINE\r\n"));
+  EXPECT_EQ(client->ReadLine(), ":1");  // run as kResp, answered in RESP2
+  EXPECT_EQ(client->ReadLine(), "0");   // the connection is still a text one
+  EXPECT_EQ(client->ReadLine(), ":1");
+}
+
+TEST_F(ServerTest, AStarThatIsNotAMultibulkIsAProtocolError) {
+  StartServer();
+  auto client = Connect();
+  ASSERT_TRUE(client->Send("DIALECT\r\n*foo\r\nDIALECT\r\n"));
+  EXPECT_EQ(client->ReadLine(), "0");
+  EXPECT_EQ(client->ReadLine(), "-ERR Protocol error: invalid multibulk length");
+  EXPECT_TRUE(client->WaitClosed());
 }
 
 TEST_F(ServerTest, ShutdownWithIdleAndNonReadingClientsReturnsPromptly) {

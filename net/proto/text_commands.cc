@@ -14,7 +14,7 @@ const TextCommand* FindTextCommand(std::string_view name) {
 
 TextReplyShape TextReplyShapeOf(std::string_view command, std::string_view subcommand) {
   const TextCommand* found = FindTextCommand(command);
-  if (found == nullptr) return TextReplyShape::kLine;
+  if (found == nullptr) return TextReplyShape::kResp;
   for (const TextSubcommand& sub : found->subcommands) {
     if (EqualsIgnoreCase(subcommand, sub.name)) return sub.reply;
   }

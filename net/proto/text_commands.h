@@ -35,6 +35,8 @@ enum class TextReplyShape : uint8_t {
   kGetp,        // "key: ..." then 3 lines, or one line ("(null)", an error)
   kNone,        // no reply: the server closes the connection
   kUnframable,  // nested arrays: a count line cannot be told from a value line
+  kResp,        // not a text command: answered in RESP2, as Redis answers an inline
+                // command (docs/protocol.md, "One port, two protocols")
 };
 
 // A subcommand whose reply shape differs from its command's.
@@ -84,12 +86,13 @@ inline constexpr TextCommand kTextCommands[] = {
     {"dbsize", TextArgs::kWords, TextReplyShape::kLine},
     {"count", TextArgs::kWords, TextReplyShape::kLine},
     {"flush", TextArgs::kWords, TextReplyShape::kLine},
+    {"values", TextArgs::kWords, TextReplyShape::kBlock},
+    {"prefscan", TextArgs::kWords, TextReplyShape::kBlock},
+    {"fuzzyscan", TextArgs::kWords, TextReplyShape::kBlock},
+    {"keyspace", TextArgs::kWords, TextReplyShape::kBlock},
     // Connection and server
-    {"ping", TextArgs::kWords, TextReplyShape::kLine},
-    {"echo", TextArgs::kWords, TextReplyShape::kLine},
     {"quit", TextArgs::kWords, TextReplyShape::kNone},
     {"exit", TextArgs::kWords, TextReplyShape::kNone},
-    {"auth", TextArgs::kWords, TextReplyShape::kLine},
     {"info", TextArgs::kWords, TextReplyShape::kBlock},
     {"save", TextArgs::kWords, TextReplyShape::kLine},
     {"bgsave", TextArgs::kWords, TextReplyShape::kLine},
@@ -134,8 +137,9 @@ constexpr bool TakesRestOfLine(std::string_view command) {
 }
 
 // The shape of the text reply to a request whose first two words are `command` and
-// `subcommand` (any case; subcommand empty if there is none). kLine for a command the
-// text protocol does not serve: its "unknown command" reply is one line.
+// `subcommand` (any case; subcommand empty if there is none). kResp for a command the
+// text protocol does not serve (PING, ECHO, AUTH, any Redis command, an unknown name):
+// the server answers it in RESP2, as Redis answers an inline command.
 TextReplyShape TextReplyShapeOf(std::string_view command, std::string_view subcommand = {});
 
 }  // namespace memento::proto

@@ -41,8 +41,14 @@ TEST(TextCommandsTest, ReplyShapes) {
   EXPECT_EQ(TextReplyShapeOf("quit"), TextReplyShape::kNone);
   EXPECT_EQ(TextReplyShapeOf("exit"), TextReplyShape::kNone);
   EXPECT_EQ(TextReplyShapeOf("get"), TextReplyShape::kLine);
-  // Unknown: the "unknown command" reply is one line.
-  EXPECT_EQ(TextReplyShapeOf("nosuch"), TextReplyShape::kLine);
+  for (const char* block : {"values", "PREFSCAN", "FuzzyScan", "KEYSPACE"}) {
+    EXPECT_EQ(TextReplyShapeOf(block), TextReplyShape::kBlock) << block;
+  }
+  // Not text commands: answered in RESP2 as Redis answers inline commands, unknown
+  // names included (their "unknown command" error is a RESP error line).
+  for (const char* resp : {"ping", "ECHO", "Auth", "incr", "nosuch"}) {
+    EXPECT_EQ(TextReplyShapeOf(resp), TextReplyShape::kResp) << resp;
+  }
 }
 
 TEST(TextCommandsTest, SubcommandsOverrideTheirCommandsShape) {

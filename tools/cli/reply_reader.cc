@@ -91,7 +91,7 @@ size_t ReplyReader::FindLineEnd(size_t from) {
 }
 
 Result<std::optional<Reply>> ReplyReader::Next(TextShape shape) {
-  if (dialect_ == Dialect::kResp) return NextResp();
+  if (dialect_ == Dialect::kResp || shape == TextShape::kResp) return NextResp();
   return NextText(shape);
 }
 

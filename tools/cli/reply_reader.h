@@ -6,9 +6,12 @@
 // one reply depends on the request, so the caller says which shape to expect
 // (TextShapeOf(command name) gives it):
 //   kLine   one line                         (almost every command)
-//   kBlock  "<N>" then N lines, or one line  (KEYS, INFO, MGET, TIME; an error is one line)
+//   kBlock  "<N>" then N lines, or one line  (KEYS, INFO, MGET, TIME, VALUES, PREFSCAN,
+//                                             FUZZYSCAN, KEYSPACE; an error is one line)
 //   kGetp   "key: ..." then 3 lines, or one  (GETP; "(null)" and errors are one line)
 //   kNone   no reply: the server closes      (QUIT, EXIT; the Client handles it)
+//   kResp   a RESP2 reply                    (PING, ECHO, AUTH: Redis inline commands,
+//                                             answered as Redis answers them)
 // (CLUSTERINFO and CLUSTER INFO/NODES/HELP are blocks too.)
 // A text value holding "\r\n" (written over RESP) cannot be framed by any client: the
 // text protocol is line based. Use RESP for binary values.
