@@ -7,7 +7,8 @@
 //   cmd_strings.cc  string values: GET SET ... INCR ... GETP INC INCF
 //   cmd_keys.cc     the key space: DEL EXISTS RENAME EXPIRE TTL KEYS SCAN ...
 //   cmd_text.cc     the original Memento's VALUES PREFSCAN FUZZYSCAN KEYSPACE
-//   cmd_server.cc   connection and server: PING AUTH HELLO CLIENT COMMAND CONFIG INFO
+//   cmd_server.cc   connection and server: PING AUTH HELLO COMMAND CONFIG INFO SHUTDOWN
+//   cmd_client.cc   CLIENT, MONITOR and what every command notes for them
 //   cmd_context.cc  the helpers below
 //
 // Adding a command: write the handler in the matching cmd_*.cc, declare it here, add
@@ -134,6 +135,10 @@ std::span<const CommandSpec> AllCommands();
 // bytes (as Redis's "%.128s"), CR and LF turned into spaces (as Redis does).
 std::string Printable(std::string_view s, size_t limit = 128);
 
+// Redis's validateClientName: printable ASCII without spaces ('!'..'~'). CLIENT
+// SETNAME, CLIENT SETINFO, HELLO SETNAME.
+bool IsValidClientText(std::string_view text);
+
 // "ERR wrong number of arguments for '<name>' command"; name as "client|setname" for
 // a subcommand.
 void ReplyWrongArity(proto::ReplyBuilder& reply, std::string_view name);
@@ -156,6 +161,12 @@ table::Entry* StoreValue(table::Slot& slot, int64_t now_ms, std::string_view val
 
 // Values may not grow beyond Redis's proto-max-bulk-len default (512 MiB).
 inline constexpr uint64_t kMaxValueBytes = uint64_t{512} << 20;
+
+// Before a command runs (after its checks): records it as the session's last
+// command (CLIENT LIST's cmd=, "client|list" for a subcommand) and, while someone
+// monitors, appends its MONITOR line to session.monitor_lines (cmd_server.cc).
+void NoteCommand(net::Session& session, const CommandSpec& spec,
+                 std::span<const std::string_view> argv);
 
 // ---------------------------------------------------------------------------
 // Handlers. `variant` meanings are given where a handler serves several commands.
@@ -212,6 +223,8 @@ void Select(Context& c);
 void Auth(Context& c);
 void Hello(Context& c);
 void Client(Context& c);
+void Monitor(Context& c);
+void Shutdown(Context& c);
 void Command(Context& c);
 void ConfigCommand(Context& c);  // CONFIG (not Config: that is the settings struct)
 void Info(Context& c);

@@ -52,6 +52,16 @@ inline constexpr char kProtoNotIntegerErr[] =
     "ERR Protocol version is not an integer or out of range";
 inline constexpr char kClientNameErr[] =
     "ERR Client names cannot contain spaces, newlines or special characters.";
+// CLIENT KILL / CLIENT LIST (Redis 7.0's texts).
+inline constexpr char kNoSuchClientErr[] = "ERR No such client";
+inline constexpr char kClientIdRangeErr[] = "ERR client-id should be greater than 0";
+inline constexpr char kInvalidClientIdErr[] = "ERR Invalid client ID";
+// A MONITOR connection sending a command that reads or writes keys (Redis 7 treats
+// monitors as replicas).
+inline constexpr char kMonitorKeyspaceErr[] = "ERR Replica can't interact with the keyspace";
+// SHUTDOWN.
+inline constexpr char kNoShutdownErr[] = "ERR No shutdown in progress.";
+inline constexpr char kShutdownFailedErr[] = "ERR Errors trying to SHUTDOWN. Check logs.";
 
 // Persistence (not in this build yet).
 inline constexpr char kNoPersistenceErr[] = "ERR persistence is not enabled in this process";

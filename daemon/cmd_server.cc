@@ -1,5 +1,5 @@
-// Connection and server commands: PING ECHO QUIT/EXIT SELECT AUTH HELLO CLIENT
-// COMMAND CONFIG INFO SAVE BGSAVE LASTSAVE TIME.
+// Connection and server commands: PING ECHO QUIT/EXIT SELECT AUTH HELLO COMMAND
+// CONFIG INFO SAVE BGSAVE LASTSAVE SHUTDOWN TIME (CLIENT and MONITOR: cmd_client.cc).
 //
 // These are what client libraries and tools send on their own (redis-cli's COMMAND
 // DOCS, redis-benchmark's CONFIG GET save/appendonly, HELLO, CLIENT SETINFO), so
@@ -23,12 +23,20 @@
 namespace memento::daemon {
 namespace {
 
-// Redis's validateClientName: printable ASCII without spaces ('!'..'~').
-bool IsValidClientText(std::string_view text) {
-  for (char ch : text) {
-    if (ch < '!' || ch > '~') return false;
+// The Redis version whose behaviour Memento follows, reported as INFO's
+// redis_version (as KeyDB and Dragonfly report one): tools and client libraries
+// pick features by it. Memento's own version is memento_version.
+constexpr char kRedisVersion[] = "7.0.15";
+
+// Unix seconds of the last successful checkpoint; before the first, the start time
+// (Redis's lastsave). LASTSAVE and INFO's rdb_last_save_time.
+int64_t LastSaveSeconds(Commands& commands) {
+  int64_t ms = commands.facts().started_ms;
+  if (Persistence* p = commands.persistence(); p != nullptr) {
+    const int64_t last = p->Stats().last_checkpoint_ms;
+    if (last != 0) ms = last;
   }
-  return true;
+  return ms / 1000;
 }
 
 // AUTH's check, shared with HELLO ... AUTH. Only the "default" user exists; with
@@ -449,67 +457,6 @@ void Hello(Context& c) {
   c.reply.ArrayHeader(0);
 }
 
-void Client(Context& c) {
-  const std::string_view sub = c.argv[1];
-  const size_t argc = c.argv.size();
-  // Each subcommand's own arity, reported as Redis does ("client|setname").
-  auto arity_ok = [&](size_t want, std::string_view full_name) {
-    if (argc == want) return true;
-    ReplyWrongArity(c.reply, full_name);
-    return false;
-  };
-  if (EqualsIgnoreCase(sub, "id")) {
-    if (arity_ok(2, "client|id")) c.reply.Integer(static_cast<int64_t>(c.session.id));
-  } else if (EqualsIgnoreCase(sub, "getname")) {
-    if (!arity_ok(2, "client|getname")) return;
-    if (c.session.name.empty()) {
-      c.reply.Null();
-    } else {
-      c.reply.Bulk(c.session.name);
-    }
-  } else if (EqualsIgnoreCase(sub, "setname")) {
-    if (!arity_ok(3, "client|setname")) return;
-    if (!IsValidClientText(c.argv[2])) {
-      c.reply.Error(kClientNameErr);
-      return;
-    }
-    c.session.name.assign(c.argv[2]);  // empty: no name
-    c.reply.Ok();
-  } else if (EqualsIgnoreCase(sub, "setinfo")) {
-    // Sent by client libraries on connect (Redis 7.2). Accepted and not kept: no
-    // command reports it yet.
-    if (!arity_ok(4, "client|setinfo")) return;
-    const std::string_view attr = c.argv[2];
-    if (!EqualsIgnoreCase(attr, "lib-name") && !EqualsIgnoreCase(attr, "lib-ver")) {
-      c.reply.Error("ERR Unrecognized option '" + Printable(attr) + "'");
-      return;
-    }
-    if (!IsValidClientText(c.argv[3])) {
-      c.reply.Error("ERR " + Printable(attr) +
-                    " cannot contain spaces, newlines or special characters.");
-      return;
-    }
-    c.reply.Ok();
-  } else if (EqualsIgnoreCase(sub, "help")) {
-    static constexpr std::string_view kHelp[] = {
-        "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-        "GETNAME",
-        "    Return the name of the current connection.",
-        "ID",
-        "    Return the ID of the current connection.",
-        "SETNAME <name>",
-        "    Assign the name <name> to the current connection.",
-        "SETINFO <option> <value>",
-        "    Set client meta attr. Options are: LIB-NAME, LIB-VER (accepted, not kept).",
-        "HELP",
-        "    Print this help.",
-    };
-    ReplyHelp(c.reply, kHelp);
-  } else {
-    ReplyUnknownSubcommand(c.reply, "CLIENT", sub);
-  }
-}
-
 // ---------------------------------------------------------------------------
 // Server
 
@@ -632,6 +579,8 @@ void Info(Context& c) {
     return true;
   };
   if (begin("server", "Server")) {
+    field("redis_version", kRedisVersion);
+    field("redis_mode", "standalone");
     field("memento_version", f.version);
     field("process_id", std::to_string(getpid()));
     field("tcp_bind", f.bind);
@@ -643,6 +592,7 @@ void Info(Context& c) {
   }
   if (begin("clients", "Clients")) {
     field("connected_clients", std::to_string(net_stats.connected_clients));
+    field("blocked_clients", "0");  // no blocking commands
   }
   if (begin("memory", "Memory")) {
     field("used_memory", std::to_string(t.MemoryUsage()));
@@ -666,7 +616,7 @@ void Info(Context& c) {
     field("snapshot_lsn", std::to_string(ps.snapshot_lsn));
     field("rdb_bgsave_in_progress", ps.checkpoint_in_progress ? "1" : "0");
     field("rdb_saves", std::to_string(ps.checkpoints));
-    field("rdb_last_save_time", std::to_string(ps.last_checkpoint_ms / 1000));
+    field("rdb_last_save_time", std::to_string(LastSaveSeconds(c.commands)));
     field("rdb_last_bgsave_status", ps.checkpoint_error.empty() ? "ok" : "err");
     field("rdb_last_bgsave_time_sec",
           std::to_string(ps.last_checkpoint_micros / 1000000));
@@ -725,14 +675,53 @@ void Save(Context& c) {
   }
 }
 
-void LastSave(Context& c) {
-  // The last successful checkpoint; before the first, the start time (as Redis).
-  int64_t ms = c.commands.facts().started_ms;
-  if (Persistence* p = c.commands.persistence(); p != nullptr) {
-    int64_t last = p->Stats().last_checkpoint_ms;
-    if (last != 0) ms = last;
+void LastSave(Context& c) { c.reply.Integer(LastSaveSeconds(c.commands)); }
+
+void Shutdown(Context& c) {
+  bool nosave = false, save = false, force = false, abort = false, now = false;
+  for (size_t i = 1; i < c.argv.size(); ++i) {
+    const std::string_view option = c.argv[i];
+    if (EqualsIgnoreCase(option, "nosave")) {
+      nosave = true;
+    } else if (EqualsIgnoreCase(option, "save")) {
+      save = true;
+    } else if (EqualsIgnoreCase(option, "now")) {
+      now = true;  // nothing to wait for: Memento has no replicas
+    } else if (EqualsIgnoreCase(option, "force")) {
+      force = true;
+    } else if (EqualsIgnoreCase(option, "abort")) {
+      abort = true;
+    } else {
+      return c.reply.Error(kSyntaxErr);
+    }
   }
-  c.reply.Integer(ms / 1000);
+  if ((abort && (nosave || save || now || force)) || (nosave && save)) {
+    return c.reply.Error(kSyntaxErr);
+  }
+  // A shutdown here is never pending (there are no replicas to wait for): once
+  // SHUTDOWN returns, the daemon is stopping.
+  if (abort) return c.reply.Error(kNoShutdownErr);
+  if (!c.commands.shutdown_handler()) {
+    return c.reply.Error("ERR SHUTDOWN is not available in this process");
+  }
+  // While loading there is nothing new to checkpoint (and persistence is not set up
+  // yet: loading() is the acquire load that makes reading it safe).
+  if (!nosave && !c.commands.loading()) {
+    // The checkpoint the stop would take anyway, taken now so that a failure can be
+    // reported (and the daemon kept running) as Redis does for a failed save.
+    if (Persistence* p = c.commands.persistence(); p != nullptr) {
+      if (Status s = p->Checkpoint(); !s.ok()) {
+        log::Error("SHUTDOWN from %s: the checkpoint failed: %s%s", c.session.peer.c_str(),
+                   s.ToString().c_str(), force ? "; stopping anyway (FORCE)" : "; not stopping");
+        if (!force) return c.reply.Error(kShutdownFailedErr);
+      }
+    }
+  }
+  log::Info("SHUTDOWN from client %s%s: stopping", c.session.peer.c_str(),
+            nosave ? " (NOSAVE: no final checkpoint; the write-ahead log has every write)" : "");
+  // No reply: the client sees its connection close, as with Redis.
+  c.session.close_after_reply = true;
+  c.commands.shutdown_handler()(/*final_checkpoint=*/!nosave);
 }
 
 void Time(Context& c) {

@@ -219,8 +219,12 @@ constexpr CommandSpec kCommandTable[] = {
      {"connection", "6.0.0", "Handshake: protocol version (2 only), authentication, name.",
       "[protover [AUTH username password] [SETNAME clientname]]"}},
     {"client", AtLeast(2), kNone, Client, 0, kNoScript | kLoading | kStale, 0, 0, 0,
-     {"connection", "2.4.0", "The connection's ID and name: ID, GETNAME, SETNAME, SETINFO.",
+     {"connection", "2.4.0",
+      "Connections: ID, INFO, LIST, KILL, GETNAME, SETNAME, SETINFO, REPLY, NO-EVICT.",
       "subcommand [argument ...]"}},
+    {"monitor", Exactly(1), kNone, Monitor, 0, kAdmin | kNoScript | kLoading | kStale, 0, 0, 0,
+     {"server", "1.0.0", "Turns the connection into a feed of every command the server runs.",
+      ""}},
     {"command", AtLeast(1), kNone, Command, 0, kLoading | kStale, 0, 0, 0,
      {"server", "2.8.13", "Describes the commands: (all), COUNT, LIST, INFO, DOCS.",
       "[subcommand [argument ...]]"}},
@@ -235,8 +239,12 @@ constexpr CommandSpec kCommandTable[] = {
     {"bgsave", Between(1, 2), Between(1, 2), Save, 1, kAdmin | kNoScript, 0, 0, 0,
      {"server", "1.0.0", "Asks for a checkpoint of the write-ahead log into the snapshot.",
       "[SCHEDULE]"}},
+    {"shutdown", AtLeast(1), kNone, Shutdown, 0, kAdmin | kNoScript | kLoading | kStale, 0, 0, 0,
+     {"server", "1.0.0", "Takes a final checkpoint (unless NOSAVE) and stops the daemon.",
+      "[NOSAVE|SAVE] [NOW] [FORCE] [ABORT]"}},
     {"lastsave", Exactly(1), Exactly(1), LastSave, 0, kLoading | kStale | kFast, 0, 0, 0,
-     {"server", "1.0.0", "Returns the Unix time of the last save (the start time, for now).", ""}},
+     {"server", "1.0.0",
+      "Returns the Unix time of the last checkpoint (the start time before one).", ""}},
     {"time", Exactly(1), Exactly(1), Time, 0, kLoading | kStale | kFast, 0, 0, 0,
      {"server", "2.6.0", "Returns the server's time: Unix seconds and microseconds.", ""}},
 
@@ -426,6 +434,15 @@ void Commands::Dispatch(net::Session& session, std::span<const std::string_view>
     reply.Error(resp ? kLoadingErr : kLoadingText);
     return;
   }
+  // As Redis 7, a monitor (a replica there) may not read or write keys; it is
+  // refused before it runs, so no monitor sees it.
+  if (session.monitoring && (spec->flags & (kReadOnly | kWrite)) != 0) {
+    reply.Error(kMonitorKeyspaceErr);
+    return;
+  }
+  // For CLIENT LIST's cmd= and for MONITOR (cmd_client.cc); a relaxed load when
+  // nobody monitors.
+  NoteCommand(session, *spec, argv);
   // In a cluster, a key owned by another node is executed there (its MISCONF, if
   // any, comes back in its reply).
   if (loaded && route && cluster_ != nullptr && cluster_->Route(session, *spec, argv, reply)) {

@@ -21,6 +21,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <span>
 #include <string>
@@ -67,7 +68,16 @@ class Commands final : public net::CommandHandler {
     const uint16_t bound = listening_port_.load(std::memory_order_relaxed);
     return bound != 0 ? bound : facts_.port;
   }
-  void SetServer(const net::Server* server) { server_ = server; }
+  void SetServer(net::Server* server) { server_ = server; }
+
+  // What SHUTDOWN calls, on an event-loop thread, once it has taken its checkpoint
+  // (unless NOSAVE): it must make the process stop as on SIGTERM and return at once.
+  // `final_checkpoint` is false for SHUTDOWN NOSAVE (the stop then takes none: the
+  // write-ahead log has everything). Unset: SHUTDOWN replies an error. Call before
+  // serving.
+  void SetShutdownHandler(std::function<void(bool final_checkpoint)> handler) {
+    shutdown_ = std::move(handler);
+  }
 
   // The password of server.requirepass / CONFIG SET requirepass; empty: none. While
   // one is set, a connection must AUTH before any command but AUTH, HELLO, QUIT and
@@ -122,7 +132,8 @@ class Commands final : public net::CommandHandler {
   table::Table& table() { return *table_; }
   const ServerFacts& facts() const { return facts_; }
   // nullptr when no server was set (tests).
-  const net::Server* server() const { return server_; }
+  net::Server* server() const { return server_; }
+  const std::function<void(bool)>& shutdown_handler() const { return shutdown_; }
   void NoteHit() { hits_.fetch_add(1, std::memory_order_relaxed); }
   void NoteMiss() { misses_.fetch_add(1, std::memory_order_relaxed); }
   bool auth_required() const { return auth_required_.load(std::memory_order_relaxed); }
@@ -138,7 +149,8 @@ class Commands final : public net::CommandHandler {
                 proto::ReplyBuilder& reply, bool route);
 
   table::Table* table_;
-  const net::Server* server_ = nullptr;
+  net::Server* server_ = nullptr;
+  std::function<void(bool)> shutdown_;
   Persistence* persistence_ = nullptr;
   ClusterNode* cluster_ = nullptr;
   ServerFacts facts_;

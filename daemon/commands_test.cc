@@ -662,7 +662,7 @@ TEST_F(RespCommandsTest, InfoIsOneBulkOfCrlfTerminatedLines) {
 
 TEST_F(RespCommandsTest, InfoSectionsAreSeparatedByABlankLine) {
   std::string reply = Run({"INFO", "clients", "keyspace"});
-  EXPECT_THAT(reply, ::testing::HasSubstr("connected_clients:0\r\n\r\n# Keyspace\r\n"));
+  EXPECT_THAT(reply, ::testing::HasSubstr("blocked_clients:0\r\n\r\n# Keyspace\r\n"));
 }
 
 TEST_F(RespCommandsTest, InfoOfAnUnknownSectionIsAnEmptyBulk) {
@@ -1194,6 +1194,97 @@ TEST_F(RespCommandsTest, RandomkeyReturnsAnExistingKey) {
   for (const std::string& reply : seen) {
     EXPECT_TRUE(reply == Bulk("a") || reply == Bulk("b") || reply == Bulk("c")) << reply;
   }
+}
+
+// ---- CLIENT, MONITOR, SHUTDOWN, INFO's Redis fields (cmd_client.cc, cmd_server.cc) ----
+// Across event loops and against the real daemon: tests/e2e/client_admin_test.cc.
+
+TEST_F(RespCommandsTest, ClientListWithoutAServerShowsThisConnection) {
+  session_.peer = "127.0.0.1:5000";
+  session_.name = "me";
+  const std::string reply = Run({"CLIENT", "LIST"});
+  EXPECT_THAT(reply, ::testing::HasSubstr("id=7 addr=127.0.0.1:5000 laddr= fd=-1 name=me "));
+  EXPECT_THAT(reply, ::testing::HasSubstr(" cmd=client|list user=default redir=-1 resp=2\n\r\n"));
+  EXPECT_EQ(Run({"CLIENT", "LIST", "TYPE", "master"}), Bulk(""));
+  EXPECT_EQ(Run({"CLIENT", "LIST", "ID", "8"}), Bulk(""));
+}
+
+TEST_F(RespCommandsTest, ClientListAndKillArgumentErrorsAreRedis) {
+  EXPECT_EQ(Run({"CLIENT", "LIST", "TYPE", "foo"}), Err("ERR Unknown client type 'foo'"));
+  EXPECT_EQ(Run({"CLIENT", "LIST", "ID", "x"}), Err("ERR Invalid client ID"));
+  EXPECT_EQ(Run({"CLIENT", "LIST", "ID"}), Err("ERR syntax error"));
+  EXPECT_EQ(Run({"CLIENT", "LIST", "TYPE", "normal", "ID", "5"}), Err("ERR syntax error"));
+  EXPECT_EQ(Run({"CLIENT", "KILL"}),
+            Err("ERR wrong number of arguments for 'client|kill' command"));
+  EXPECT_EQ(Run({"CLIENT", "KILL", "ID", "0"}), Err("ERR client-id should be greater than 0"));
+  EXPECT_EQ(Run({"CLIENT", "KILL", "ID", "x"}), Err("ERR client-id should be greater than 0"));
+  EXPECT_EQ(Run({"CLIENT", "KILL", "ADDR", "1.1.1.1:1", "SKIPME"}), Err("ERR syntax error"));
+  EXPECT_EQ(Run({"CLIENT", "KILL", "SKIPME", "maybe"}), Err("ERR syntax error"));
+  EXPECT_EQ(Run({"CLIENT", "KILL", "FOO", "bar"}), Err("ERR syntax error"));
+  EXPECT_EQ(Run({"CLIENT", "KILL", "USER", "nobody"}), Err("ERR No such user 'nobody'"));
+  EXPECT_EQ(Run({"CLIENT", "KILL", "TYPE", "x"}), Err("ERR Unknown client type 'x'"));
+  EXPECT_EQ(Run({"CLIENT", "KILL", "1.2.3.4:5"}), Err("ERR No such client"));
+  EXPECT_EQ(Run({"CLIENT", "KILL", "ID", "99"}), Int(0));
+  EXPECT_FALSE(session_.close_after_reply);
+}
+
+TEST_F(RespCommandsTest, ClientReplyAndNoEvictTakeOnlyTheirWords) {
+  EXPECT_EQ(Run({"CLIENT", "REPLY"}),
+            Err("ERR wrong number of arguments for 'client|reply' command"));
+  EXPECT_EQ(Run({"CLIENT", "REPLY", "maybe"}), Err("ERR syntax error"));
+  EXPECT_EQ(Run({"CLIENT", "REPLY", "SKIP"}), "");  // no reply of its own
+  EXPECT_TRUE(session_.reply_skip_next);
+  EXPECT_EQ(Run({"CLIENT", "REPLY", "OFF"}), kOk);  // the connection drops it
+  EXPECT_TRUE(session_.reply_off);
+  EXPECT_EQ(Run({"CLIENT", "REPLY", "ON"}), kOk);
+  EXPECT_FALSE(session_.reply_off);
+  EXPECT_FALSE(session_.reply_skip_next);
+  EXPECT_EQ(Run({"CLIENT", "NO-EVICT", "on"}), kOk);
+  EXPECT_EQ(Run({"CLIENT", "NO-EVICT", "off"}), kOk);
+  EXPECT_EQ(Run({"CLIENT", "NO-EVICT", "maybe"}), Err("ERR syntax error"));
+}
+
+TEST_F(RespCommandsTest, LastCommandNamesTheSubcommand) {
+  Run({"GET", "k"});
+  EXPECT_EQ(session_.last_command, "get");
+  Run({"CLIENT", "GETNAME"});
+  EXPECT_EQ(session_.last_command, "client|getname");
+  Run({"CONFIG", "GET", "port"});
+  EXPECT_EQ(session_.last_command, "config|get");
+}
+
+TEST_F(RespCommandsTest, MonitorNeedsAServerConnection) {
+  EXPECT_EQ(Run({"MONITOR"}), Err("ERR MONITOR needs a client connection of the server"));
+  EXPECT_FALSE(session_.monitoring);
+}
+
+TEST_F(RespCommandsTest, ShutdownOptionsAreRedis) {
+  EXPECT_EQ(Run({"SHUTDOWN", "ABORT"}), Err("ERR No shutdown in progress."));
+  EXPECT_EQ(Run({"SHUTDOWN", "ABORT", "NOW"}), Err("ERR syntax error"));
+  EXPECT_EQ(Run({"SHUTDOWN", "NOSAVE", "SAVE"}), Err("ERR syntax error"));
+  EXPECT_EQ(Run({"SHUTDOWN", "LATER"}), Err("ERR syntax error"));
+  // Without a daemon to stop (this test): an error, and the connection stays.
+  EXPECT_EQ(Run({"SHUTDOWN"}), Err("ERR SHUTDOWN is not available in this process"));
+  EXPECT_FALSE(session_.close_after_reply);
+}
+
+TEST_F(RespCommandsTest, ShutdownCallsTheHandlerAndSendsNoReply) {
+  std::vector<bool> calls;
+  commands_.SetShutdownHandler(
+      [&calls](bool final_checkpoint) { calls.push_back(final_checkpoint); });
+  EXPECT_EQ(Run({"SHUTDOWN", "NOSAVE", "NOW"}), "");
+  EXPECT_TRUE(session_.close_after_reply);
+  net::Session other = OtherSession();
+  EXPECT_EQ(RunOn(other, {"shutdown", "save", "force"}), "");
+  EXPECT_EQ(calls, (std::vector<bool>{false, true}));
+}
+
+TEST_F(RespCommandsTest, InfoReportsTheRedisVersionAndBlockedClients) {
+  commands_.SetServerFacts(ServerFacts{.version = "1.2.3"});
+  const std::string reply = Run({"INFO"});
+  EXPECT_THAT(reply, ::testing::HasSubstr("# Server\r\nredis_version:7.0.15\r\n"));
+  EXPECT_THAT(reply, ::testing::HasSubstr("\r\nmemento_version:1.2.3\r\n"));
+  EXPECT_THAT(reply, ::testing::HasSubstr("\r\nblocked_clients:0\r\n"));
 }
 
 }  // namespace

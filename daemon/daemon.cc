@@ -147,6 +147,14 @@ Status Daemon::Start() {
   MEMENTO_RETURN_IF_ERROR(LockDataDir());
 
   commands_->SetRequirePass(config_.requirepass);
+  // SHUTDOWN runs while loading too, as in Redis (the stop itself then waits for the
+  // recovery to end, as SIGTERM does).
+  if (request_stop_) {
+    commands_->SetShutdownHandler([this](bool final_checkpoint) {
+      final_checkpoint_.store(final_checkpoint, std::memory_order_relaxed);
+      request_stop_();
+    });
+  }
   // Written before any thread that executes commands (the event loops, the bus)
   // starts: they read the facts without a lock.
   commands_->SetServerFacts(ServerFacts{
@@ -272,7 +280,7 @@ void Daemon::Stop() {
   if (persistence_) {
     // After the server: no request runs any more. Syncs the log and takes a final
     // checkpoint.
-    Status s = persistence_->Close();
+    Status s = persistence_->Close(final_checkpoint_.load(std::memory_order_relaxed));
     if (!s.ok()) log::Error("closing the data directory: %s", s.ToString().c_str());
     if (commands_) commands_->SetPersistence(nullptr);
     if (table_) table_->SetMutationSink(nullptr);
@@ -295,6 +303,9 @@ int RunUntilSignalled(const Config& config) {
   ::signal(SIGPIPE, SIG_IGN);
 
   Daemon daemon(config);
+  // SHUTDOWN stops the daemon exactly as SIGTERM does: the signal is blocked in
+  // every thread, so it reaches the sigwait() below.
+  daemon.OnShutdownCommand([] { ::kill(::getpid(), SIGTERM); });
   Status s = daemon.Start();
   if (!s.ok()) {
     log::Error("cannot start: %s", std::string(s.message()).c_str());

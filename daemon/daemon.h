@@ -4,7 +4,9 @@
 // Thread-safety: Start/Stop from one controlling thread.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -40,6 +42,13 @@ class Daemon {
   // the data directory lock. Idempotent.
   void Stop();
 
+  // What the SHUTDOWN command calls (on an event-loop thread) to stop the process:
+  // it must return at once and make the controlling thread call Stop(). Unset,
+  // SHUTDOWN replies an error. Call before Start().
+  void OnShutdownCommand(std::function<void()> request_stop) {
+    request_stop_ = std::move(request_stop);
+  }
+
  private:
   Status LockDataDir();
   void ReaperLoop();
@@ -51,6 +60,10 @@ class Daemon {
   std::unique_ptr<Commands> commands_;
   std::unique_ptr<ClusterNode> cluster_;  // cluster mode only
   std::unique_ptr<net::Server> server_;
+
+  std::function<void()> request_stop_;
+  // Cleared by SHUTDOWN NOSAVE: Stop() then takes no final checkpoint.
+  std::atomic<bool> final_checkpoint_{true};
 
   std::thread reaper_;
   std::mutex mu_;

@@ -293,7 +293,7 @@ void Persistence::CheckpointerLoop() {
   }
 }
 
-Status Persistence::Close() {
+Status Persistence::Close(bool final_checkpoint) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (closed_) return close_status_;
@@ -305,7 +305,7 @@ Status Persistence::Close() {
   Status s;
   if (wal_ != nullptr) {
     // A final checkpoint makes the next start-up a snapshot load with no replay.
-    if (wal_->error().ok() && snapshot_ != nullptr) s = Checkpoint();
+    if (final_checkpoint && wal_->error().ok() && snapshot_ != nullptr) s = Checkpoint();
     Status closed = wal_->Close();
     if (s.ok()) s = closed;
   }

@@ -139,9 +139,10 @@ class Persistence final : public table::MutationSink {
   // already running or requested.
   bool RequestCheckpoint();
 
-  // Stops the checkpointer, takes a final checkpoint, syncs and closes the log.
-  // Idempotent; returns the first error met.
-  Status Close();
+  // Stops the checkpointer, takes a final checkpoint (unless `final_checkpoint` is
+  // false: SHUTDOWN NOSAVE; the next start replays the log), syncs and closes the
+  // log. Idempotent; returns the first error met.
+  Status Close(bool final_checkpoint = true);
 
   PersistenceStats Stats() const;
   const PersistenceOptions& options() const { return options_; }

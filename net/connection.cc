@@ -13,6 +13,7 @@
 #include "common/clock.h"
 #include "common/logging.h"
 #include "common/strings.h"
+#include "net/monitor_feed.h"
 
 namespace memento::net {
 
@@ -71,8 +72,9 @@ proto::RespLimits RespLimitsFor(const ServerOptions& options, bool preauth) {
 Connection::Connection(AcceptedSocket socket, uint64_t id, int epoll_fd,
                        const ServerOptions& options, CommandHandler* handler,
                        LoopCounters* counters, int64_t now_us,
-                       std::shared_ptr<ReplyMailbox> mailbox)
+                       std::shared_ptr<ReplyMailbox> mailbox, MonitorFeed* monitors)
     : fd_(std::move(socket.fd)),
+      monitors_(monitors),
       epoll_fd_(epoll_fd),
       options_(options),
       handler_(handler),
@@ -85,6 +87,12 @@ Connection::Connection(AcceptedSocket socket, uint64_t id, int epoll_fd,
   session_.peer = std::move(socket.peer);
   session_.connected_ms = NowMillis();
   session_.mailbox = std::move(mailbox);
+  session_.monitor_feed = monitors;
+  SocketAddress local;
+  local.length = sizeof(local.storage);
+  if (::getsockname(fd_.get(), local.get(), &local.length) == 0) {
+    local_address_ = FormatAddress(local);
+  }
   LoopCounters::Add(counters_->connected_clients, 1);
 }
 
@@ -285,6 +293,7 @@ void Connection::OnDeferredReply(uint64_t sequence, std::string bytes) {
   while (it != held_.end() && it->sequence != sequence) ++it;
   if (it == held_.end() || it->arrived) return;  // dropped (failed commit) or twice
   it->arrived = true;
+  if (it->discard) bytes.clear();  // CLIENT REPLY OFF/SKIP
   held_bytes_ += bytes.size();
   it->reply = std::move(bytes);
   // Release, in order, every deferred reply that has arrived with nothing before it
@@ -301,6 +310,50 @@ void Connection::OnDeferredReply(uint64_t sequence, std::string bytes) {
     OverOutputLimit();
   }
   Process();
+}
+
+void Connection::QueueMonitorLines(const std::string& lines) {
+  if (state_ != State::kOpen && state_ != State::kClosing) return;
+  if (output_overflow_) return;  // closing for that already
+  if (session_.reply_off) return;  // Redis's CLIENT REPLY OFF silences monitors too
+  std::string* target = held_.empty() ? &out_ : &held_.back().after;
+  target->append(lines);
+  if (!held_.empty()) held_bytes_ += lines.size();
+  if (output_over_limit()) OverOutputLimit();
+}
+
+void Connection::CloseAfterReplies() {
+  if (state_ != State::kOpen) return;
+  StartClosing(/*linger=*/true);
+  // Nothing more is read; what is queued still goes out (Process() finishes the
+  // close once the deferred reply has arrived and been sent).
+  in_start_ = in_end_ = 0;
+  UpdateInterest();
+}
+
+ClientFacts Connection::Facts(int64_t now_us, int64_t now_ms) const {
+  ClientFacts f;
+  f.id = session_.id;
+  f.addr = session_.peer;
+  f.laddr = local_address_;
+  f.fd = fd_.get();
+  f.name = session_.name;
+  f.age_s = (now_ms - session_.connected_ms) / 1000;
+  f.idle_s = (now_us - last_active_us_) / 1000000;
+  f.monitor = session_.monitoring;
+  f.dialect = session_.dialect;
+  f.qbuf = in_end_ - in_start_;
+  f.qbuf_free = in_capacity_ - in_end_;
+  f.rbs = in_capacity_;
+  f.obl = unsent_output();
+  f.oll = held_.size();
+  f.omem = held_bytes_;
+  f.tot_mem = sizeof(*this) + in_capacity_ + out_.capacity() + held_bytes_ +
+              session_.name.capacity() + session_.peer.capacity();
+  f.reading = (interest_ & EPOLLIN) != 0;
+  f.writing = (interest_ & EPOLLOUT) != 0;
+  f.cmd = session_.last_command.empty() ? "NULL" : session_.last_command;
+  return f;
 }
 
 void Connection::OverOutputLimit() {
@@ -414,6 +467,10 @@ bool Connection::ExecuteBuffered() {
       session_.dialect = Dialect::kResp;
       reply_ = &resp_reply_;
     }
+    // CLIENT REPLY SKIP drops the reply of the request after it (Redis's
+    // CLIENT_REPLY_SKIP_NEXT becoming CLIENT_REPLY_SKIP).
+    const bool skip_this = session_.reply_skip_next;
+    session_.reply_skip_next = false;
     handler_->Execute(session_, argv_, *reply_);
     if (redis_inline) {
       session_.dialect = Dialect::kText;
@@ -421,12 +478,16 @@ bool Connection::ExecuteBuffered() {
     }
     ++executed;
     ++executed_;
+    // Under CLIENT REPLY OFF (including the request that turned it off) or SKIP the
+    // reply is encoded, then dropped: the command layer need not know.
+    const bool discard = skip_this || session_.reply_off;
+    if (discard) target->resize(target_before);
     if (!held_.empty()) held_bytes_ += target->size() - target_before;
     if (session_.deferred) {
       // The reply comes later (OnDeferredReply); the replies of later requests are
       // held behind it.
       session_.deferred = false;
-      held_.push_back(Held{.sequence = session_.next_deferred - 1});
+      held_.push_back(Held{.sequence = session_.next_deferred - 1, .discard = discard});
       AimReplies();
     }
     if (output_over_limit()) {
@@ -447,6 +508,15 @@ bool Connection::ExecuteBuffered() {
     }
   }
   if (executed > 0) LoopCounters::Add(counters_->total_commands, executed);
+  if (!session_.monitor_lines.empty()) {
+    // One post per monitor for the whole batch (see MonitorFeed).
+    monitors_->Publish(session_.monitor_lines);
+    session_.monitor_lines.clear();
+    // A long pipelined batch should not pin its lines' memory for the connection's life.
+    if (session_.monitor_lines.capacity() > kMaxIdleOutputCapacity) {
+      std::string().swap(session_.monitor_lines);
+    }
+  }
   return stalled;
 }
 
@@ -545,6 +615,10 @@ void Connection::FinishClosing() {
 
 void Connection::Close(bool graceful) {
   if (state_ == State::kClosed) return;
+  if (session_.monitoring) {
+    monitors_->Remove(session_.id);
+    session_.monitoring = false;
+  }
   // Unread input at close() makes the kernel reset the connection and drop unsent
   // bytes; take in what is already there (bounded) to avoid that in the common case.
   if (graceful && !peer_eof_) (void)DiscardInput(kDiscardBudget);

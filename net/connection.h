@@ -58,10 +58,12 @@ class Connection {
   // must stay open while it is not kClosed. The connection counts itself in
   // counters->connected_clients until it closes. `now_us` (MonotonicMicros()) starts
   // its idle clock.
-  // `mailbox` receives this connection's deferred replies (DeferReply()).
+  // `mailbox` receives this connection's deferred replies (DeferReply()) and, if it
+  // becomes a monitor, its MONITOR lines; "*monitors" (the server's feed) must
+  // outlive the connection.
   Connection(AcceptedSocket socket, uint64_t id, int epoll_fd, const ServerOptions& options,
              CommandHandler* handler, LoopCounters* counters, int64_t now_us,
-             std::shared_ptr<ReplyMailbox> mailbox);
+             std::shared_ptr<ReplyMailbox> mailbox, MonitorFeed* monitors);
   ~Connection();  // closes the socket if still open
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -97,6 +99,21 @@ class Connection {
   // Deferred reply `sequence` (DeferReply()) arrived: it and the replies held behind
   // it go out once every deferred reply before it has arrived too.
   void OnDeferredReply(uint64_t sequence, std::string bytes);
+
+  // MONITOR lines for this monitor connection: queued after the replies so far,
+  // counted in its output limits (over max_output_buffer it is closed). Sent by the
+  // next SendQueued(): the loop queues every batch of a wakeup, then sends once.
+  void QueueMonitorLines(const std::string& lines);
+  void SendQueued() { Process(); }
+  // CLIENT KILL of the connection that sent it: executes nothing more, closes once
+  // the replies due (its deferred CLIENT KILL reply) are sent.
+  void CloseAfterReplies();
+
+  // CLIENT LIST: what this connection is and holds; whether `filter` means it.
+  ClientFacts Facts(int64_t now_us, int64_t now_ms) const;
+  bool Matches(const ClientFilter& filter) const {
+    return filter.Matches(session_.id, session_.peer, local_address_);
+  }
 
   uint64_t id() const { return session_.id; }
   State state() const { return state_; }
@@ -141,6 +158,8 @@ class Connection {
   void Close(bool graceful);
 
   UniqueFd fd_;
+  std::string local_address_;  // "127.0.0.1:6737", for CLIENT LIST's laddr
+  MonitorFeed* const monitors_;
   const int epoll_fd_;
   const ServerOptions& options_;
   CommandHandler* const handler_;
@@ -157,6 +176,7 @@ class Connection {
   struct Held {
     uint64_t sequence = 0;
     bool arrived = false;
+    bool discard = false;  // requested under CLIENT REPLY OFF/SKIP: never sent
     std::string reply;
     std::string after;
   };

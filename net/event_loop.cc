@@ -28,8 +28,12 @@ int64_t IdleSweepMicros(int64_t idle_timeout_ms) {
 }  // namespace
 
 EventLoop::EventLoop(int index, const ServerOptions& options, CommandHandler* handler,
-                     LoopCounters* counters)
-    : index_(index), options_(options), handler_(handler), counters_(counters) {}
+                     LoopCounters* counters, MonitorFeed* monitors)
+    : index_(index),
+      options_(options),
+      handler_(handler),
+      counters_(counters),
+      monitors_(monitors) {}
 
 EventLoop::~EventLoop() {
   assert(!thread_.joinable());
@@ -72,6 +76,17 @@ void EventLoop::AddConnection(AcceptedSocket socket, uint64_t id) {
   uint64_t one = 1;
   // Cannot fail short of a counter overflow (2^64 - 1 wakeups without a read).
   (void)!::write(wake_fd_.get(), &one, sizeof(one));
+}
+
+bool EventLoop::Post(std::function<void()> task) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (exited_) return false;
+    tasks_.push_back(std::move(task));
+  }
+  uint64_t one = 1;
+  (void)!::write(wake_fd_.get(), &one, sizeof(one));
+  return true;
 }
 
 void EventLoop::RequestStop(int64_t deadline_us) {
@@ -136,8 +151,14 @@ void EventLoop::Run() {
   // completed from now on have nowhere to go.
   mailbox_->Close();
   connections_.clear();
-  std::lock_guard<std::mutex> lock(mu_);
-  pending_.clear();
+  std::vector<std::function<void()>> tasks;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    pending_.clear();
+    exited_ = true;
+    tasks.swap(tasks_);
+  }
+  for (auto& task : tasks) task();  // they find no connection, but report back
 }
 
 void EventLoop::CommitRound() {
@@ -164,11 +185,13 @@ void EventLoop::OnWakeup() {
   (void)!::read(wake_fd_.get(), &count, sizeof(count));
 
   std::vector<Handoff> adopted;
+  std::vector<std::function<void()>> tasks;
   bool stop = false;
   int64_t deadline_us = 0;
   {
     std::lock_guard<std::mutex> lock(mu_);
     adopted.swap(pending_);
+    tasks.swap(tasks_);
     stop = stop_requested_;
     deadline_us = stop_deadline_us_;
   }
@@ -176,7 +199,8 @@ void EventLoop::OnWakeup() {
     if (draining_ || stop) break;  // the queued sockets close with `adopted`
     auto connection =
         std::make_unique<Connection>(std::move(handoff.socket), handoff.id, epoll_fd_.get(),
-                                     options_, handler_, counters_, MonotonicMicros(), mailbox_);
+                                     options_, handler_, counters_, MonotonicMicros(), mailbox_,
+                                     monitors_);
     Status status = connection->Register();
     if (!status.ok()) {
       log::Warning("event loop %d: %s; dropping the connection", index_, status.ToString().c_str());
@@ -184,13 +208,23 @@ void EventLoop::OnWakeup() {
     }
     connections_.emplace(handoff.id, std::move(connection));
   }
+  std::vector<uint64_t> monitors_fed;  // given lines in this wakeup (a repeat is harmless)
   for (ReplyMailbox::Completed& done : mailbox_->Take()) {
     auto it = connections_.find(done.connection_id);
     if (it == connections_.end()) {  // closed meanwhile: the reply is dropped
-      LoopCounters::Add(counters_->deferred_replies_dropped, 1);
+      // (MONITOR lines for a monitor that closed are not replies: not counted)
+      if (!done.monitor_lines) LoopCounters::Add(counters_->deferred_replies_dropped, 1);
       continue;
     }
     Connection* connection = it->second.get();
+    if (done.monitor_lines) {
+      // Every batch of this wakeup first, then one send (below).
+      connection->QueueMonitorLines(done.bytes);
+      if (monitors_fed.empty() || monitors_fed.back() != done.connection_id) {
+        monitors_fed.push_back(done.connection_id);
+      }
+      continue;
+    }
     const Connection::State before = connection->state();
     const bool was_awaiting = connection->awaiting_commit();
     connection->OnDeferredReply(done.sequence, std::move(done.bytes));
@@ -199,11 +233,54 @@ void EventLoop::OnWakeup() {
     }
     AfterEvents(connection, before);
   }
+  for (uint64_t id : monitors_fed) {
+    auto it = connections_.find(id);
+    if (it == connections_.end()) continue;
+    Connection* connection = it->second.get();
+    const Connection::State before = connection->state();
+    connection->SendQueued();  // may close it (over the output limit)
+    AfterEvents(connection, before);
+  }
+  for (auto& task : tasks) task();
   if (stop && !draining_) {
     draining_ = true;
     drain_deadline_us_ = deadline_us;
     BeginDrain();
   }
+}
+
+void EventLoop::CollectFacts(const ClientFilter& filter, std::vector<ClientFacts>* out) {
+  const int64_t now_us = MonotonicMicros();
+  const int64_t now_ms = NowMillis();
+  for (const auto& [id, connection] : connections_) {
+    if (connection->state() == Connection::State::kClosed) continue;
+    if (!connection->Matches(filter)) continue;
+    out->push_back(connection->Facts(now_us, now_ms));
+  }
+}
+
+size_t EventLoop::Kill(const ClientFilter& filter, uint64_t self) {
+  size_t killed = 0;
+  for (auto it = connections_.begin(); it != connections_.end();) {
+    Connection* connection = it->second.get();
+    const bool alive = connection->state() == Connection::State::kOpen ||
+                       connection->state() == Connection::State::kClosing;
+    if (!alive || !connection->Matches(filter)) {
+      ++it;
+      continue;
+    }
+    ++killed;
+    if (connection->id() == self) {
+      // Its CLIENT KILL reply is still due: it closes after sending it (as Redis's
+      // CLIENT_CLOSE_AFTER_REPLY).
+      connection->CloseAfterReplies();
+      ++it;
+      continue;
+    }
+    connection->Abort();
+    it = connections_.erase(it);
+  }
+  return killed;
 }
 
 void EventLoop::AfterEvents(Connection* connection, Connection::State before) {

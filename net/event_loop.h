@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -33,9 +34,9 @@ namespace memento::net {
 
 class EventLoop {
  public:
-  // "options", "*handler" and "*counters" must outlive the loop.
+  // "options", "*handler", "*counters" and "*monitors" must outlive the loop.
   EventLoop(int index, const ServerOptions& options, CommandHandler* handler,
-            LoopCounters* counters);
+            LoopCounters* counters, MonitorFeed* monitors);
   ~EventLoop();  // REQUIRES: the thread was never started or has been joined
   EventLoop(const EventLoop&) = delete;
   EventLoop& operator=(const EventLoop&) = delete;
@@ -53,6 +54,19 @@ class EventLoop {
   // Waits for the thread to exit. REQUIRES: RequestStop() was called.
   void Join();
 
+  // Runs `task` on the loop thread soon (after the current round), from any thread.
+  // False if the loop has exited: the task will never run. A task queued before the
+  // exit runs even then (with no connections left), so that whoever waits on it
+  // hears back.
+  bool Post(std::function<void()> task);
+
+  // Loop thread only (inside a Post()ed task):
+  // Appends the facts of this loop's connections that match `filter`.
+  void CollectFacts(const ClientFilter& filter, std::vector<ClientFacts>* out);
+  // Closes this loop's connections that match `filter` (connection `self` only once
+  // its due replies are sent); returns how many.
+  size_t Kill(const ClientFilter& filter, uint64_t self);
+
  private:
   struct Handoff {
     AcceptedSocket socket;
@@ -60,8 +74,8 @@ class EventLoop {
   };
 
   void Run();
-  // Drains the eventfd, adopts queued sockets, hands completed deferred replies to
-  // their connections and notices a stop request.
+  // Drains the eventfd, adopts queued sockets, hands completed deferred replies and
+  // MONITOR lines to their connections, runs posted tasks and notices a stop request.
   void OnWakeup();
   // Bookkeeping after a connection handled events: forget it once closed, start
   // its linger timer once it lingers.
@@ -79,6 +93,7 @@ class EventLoop {
   const ServerOptions& options_;
   CommandHandler* const handler_;
   LoopCounters* const counters_;
+  MonitorFeed* const monitors_;
   UniqueFd epoll_fd_;
   UniqueFd wake_fd_;
   // Deferred replies completed on other threads; closed when the loop exits.
@@ -87,6 +102,8 @@ class EventLoop {
 
   std::mutex mu_;
   std::vector<Handoff> pending_;  // guarded by mu_
+  std::vector<std::function<void()>> tasks_;  // guarded by mu_
+  bool exited_ = false;           // guarded by mu_: tasks_ is no longer run
   bool stop_requested_ = false;   // guarded by mu_
   int64_t stop_deadline_us_ = 0;  // guarded by mu_
 

@@ -40,6 +40,18 @@ void ReplyMailbox::Post(uint64_t id, uint64_t sequence, std::string bytes) {
   (void)!::write(wake_fd_, &one, sizeof(one));
 }
 
+bool ReplyMailbox::PostMonitorLines(uint64_t id, std::string lines) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (closed_) return false;
+  // One wakeup is enough for any number of queued entries: only the first post
+  // after a Take() writes the eventfd.
+  const bool wake = completed_.empty();
+  completed_.push_back(Completed{id, 0, std::move(lines), /*monitor_lines=*/true});
+  uint64_t one = 1;
+  if (wake) (void)!::write(wake_fd_, &one, sizeof(one));
+  return true;
+}
+
 std::vector<ReplyMailbox::Completed> ReplyMailbox::Take() {
   std::vector<Completed> taken;
   std::lock_guard<std::mutex> lock(mu_);

@@ -32,6 +32,7 @@
 #include "net/counters.h"
 #include "net/event_loop.h"
 #include "net/listener.h"
+#include "net/monitor_feed.h"
 #include "net/socket_util.h"
 
 namespace memento::net {
@@ -67,9 +68,14 @@ class Server::Impl {
   }
   void Shutdown(int drain_ms);
   ServerStats Stats() const;
+  void ListClients(ClientFilter filter, std::function<void(std::vector<ClientFacts>)> done);
+  void KillClients(ClientFilter filter, uint64_t self, std::function<void(size_t)> done);
 
  private:
   void AcceptLoop();
+  // Runs `work` on every loop's thread, then `after_all` once (on the thread of the
+  // last loop to finish; on this one if no loop took the work).
+  void ForEachLoop(std::function<void(EventLoop&)> work, std::function<void()> after_all);
   // Connections handed to a loop and not yet closed.
   uint64_t OpenConnections(uint64_t handed_off) const;
   // Sends `message` (best effort) and closes the socket; counts it as rejected.
@@ -81,6 +87,7 @@ class Server::Impl {
   std::vector<LoopCounters> counters_;
   std::atomic<uint64_t> total_connections_{0};
   std::atomic<uint64_t> rejected_connections_{0};
+  MonitorFeed monitors_;
 
   // Owned by the controlling thread (Start/Shutdown).
   bool started_ = false;
@@ -116,7 +123,7 @@ Status Server::Impl::Start() {
 
   std::vector<std::unique_ptr<EventLoop>> loops;
   for (int i = 0; i < options_.threads; ++i) {
-    auto loop = std::make_unique<EventLoop>(i, options_, handler_, &counters_[i]);
+    auto loop = std::make_unique<EventLoop>(i, options_, handler_, &counters_[i], &monitors_);
     MEMENTO_RETURN_IF_ERROR(loop->Init());
     loops.push_back(std::move(loop));
   }
@@ -254,6 +261,78 @@ ServerStats Server::Impl::Stats() const {
   return stats;
 }
 
+void Server::Impl::ForEachLoop(std::function<void(EventLoop&)> work,
+                               std::function<void()> after_all) {
+  // Shared by the tasks: the last one to finish runs after_all. A loop that has
+  // exited takes no task and counts as finished at once. loops_ is fixed between
+  // Start() and destruction, and handlers (the callers) run only inside that span.
+  struct Pending {
+    std::atomic<size_t> remaining;
+    std::function<void()> after_all;
+  };
+  auto pending = std::make_shared<Pending>();
+  pending->remaining.store(loops_.size() + 1, std::memory_order_relaxed);
+  pending->after_all = std::move(after_all);
+  auto finish = [](const std::shared_ptr<Pending>& p) {
+    if (p->remaining.fetch_sub(1, std::memory_order_acq_rel) == 1) p->after_all();
+  };
+  for (auto& loop : loops_) {
+    EventLoop* target = loop.get();
+    const bool posted = target->Post([target, work, pending, finish] {
+      work(*target);
+      finish(pending);
+    });
+    if (!posted) finish(pending);
+  }
+  finish(pending);  // the extra count: after_all never runs before every post is made
+}
+
+void Server::Impl::ListClients(ClientFilter filter,
+                               std::function<void(std::vector<ClientFacts>)> done) {
+  struct Gathered {
+    std::mutex mu;
+    std::vector<ClientFacts> facts;  // guarded by mu
+  };
+  auto gathered = std::make_shared<Gathered>();
+  auto shared_filter = std::make_shared<const ClientFilter>(std::move(filter));
+  ForEachLoop(
+      [gathered, shared_filter](EventLoop& loop) {
+        std::vector<ClientFacts> mine;
+        loop.CollectFacts(*shared_filter, &mine);
+        std::lock_guard<std::mutex> lock(gathered->mu);
+        for (ClientFacts& f : mine) gathered->facts.push_back(std::move(f));
+      },
+      [gathered, done = std::move(done)] {
+        std::vector<ClientFacts> facts;
+        {
+          std::lock_guard<std::mutex> lock(gathered->mu);
+          facts.swap(gathered->facts);
+        }
+        std::sort(facts.begin(), facts.end(),
+                  [](const ClientFacts& a, const ClientFacts& b) { return a.id < b.id; });
+        done(std::move(facts));
+      });
+}
+
+void Server::Impl::KillClients(ClientFilter filter, uint64_t self,
+                               std::function<void(size_t)> done) {
+  auto killed = std::make_shared<std::atomic<size_t>>(0);
+  auto shared_filter = std::make_shared<const ClientFilter>(std::move(filter));
+  ForEachLoop(
+      [killed, shared_filter, self](EventLoop& loop) {
+        killed->fetch_add(loop.Kill(*shared_filter, self), std::memory_order_relaxed);
+      },
+      [killed, done = std::move(done)] { done(killed->load(std::memory_order_relaxed)); });
+}
+
+bool ClientFilter::Matches(uint64_t id, std::string_view peer, std::string_view local) const {
+  if (none || id == skip_id) return false;
+  if (!ids.empty() && std::find(ids.begin(), ids.end(), id) == ids.end()) return false;
+  if (!addr.empty() && addr != peer) return false;
+  if (!laddr.empty() && laddr != local) return false;
+  return true;
+}
+
 // ---------------------------------------------------------------------------
 // Server
 
@@ -275,5 +354,14 @@ const std::string& Server::address() const { return impl_->address(); }
 void Server::Shutdown(int drain_ms) { impl_->Shutdown(drain_ms); }
 
 ServerStats Server::Stats() const { return impl_->Stats(); }
+
+void Server::ListClients(ClientFilter filter,
+                         std::function<void(std::vector<ClientFacts>)> done) {
+  impl_->ListClients(std::move(filter), std::move(done));
+}
+
+void Server::KillClients(ClientFilter filter, uint64_t self, std::function<void(size_t)> done) {
+  impl_->KillClients(std::move(filter), self, std::move(done));
+}
 
 }  // namespace memento::net

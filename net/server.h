@@ -12,6 +12,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <span>
@@ -34,6 +35,7 @@ enum class Dialect : uint8_t {
 };
 
 class ReplyMailbox;
+class MonitorFeed;
 
 // A reply the CommandHandler finishes after Execute() returned, from any thread: the
 // reply of a request forwarded to another cluster node. Obtained with DeferReply().
@@ -80,7 +82,32 @@ struct Session {
   // Where deferred replies of this connection are posted (set by the connection;
   // null outside a server, e.g. in unit tests of the command layer).
   std::shared_ptr<ReplyMailbox> mailbox;
+
+  // The command last executed, as CLIENT LIST's cmd= shows it ("get", "client|list"):
+  // set by the command layer.
+  std::string last_command;
+  // CLIENT REPLY OFF: no reply of this connection is sent (the connection drops
+  // them) until CLIENT REPLY ON. CLIENT REPLY SKIP: the next request's reply is
+  // dropped. Set by the command layer, applied by the connection.
+  bool reply_off = false;
+  bool reply_skip_next = false;
+
+  // The server's MONITOR feed (set by the connection; null outside a server).
+  MonitorFeed* monitor_feed = nullptr;
+  // This connection is a monitor (StartMonitoring()).
+  bool monitoring = false;
+  // MONITOR lines produced by this connection's requests (AppendMonitorLine in the
+  // command layer), published to the monitors by the connection after each batch of
+  // requests: one post per monitor per batch rather than per request.
+  std::string monitor_lines;
 };
+
+// True while some connection is a monitor: the command layer then formats MONITOR
+// lines into session.monitor_lines. One relaxed atomic load.
+bool MonitorsActive(const Session& session);
+// Makes the connection a monitor: from now on it receives every line the other
+// connections publish, after the replies queued before. False outside a server.
+bool StartMonitoring(Session& session);
 
 // Called by a CommandHandler inside Execute() instead of describing a reply: the
 // request's reply will come through the returned handle's Complete(). The connection
@@ -107,9 +134,12 @@ class ReplyMailbox {
     uint64_t connection_id;
     uint64_t sequence;
     std::string bytes;
+    bool monitor_lines = false;  // MONITOR lines for a monitor, not a deferred reply
   };
   // Queues `bytes` for connection `id` and wakes the loop; dropped once Close()d.
   void Post(uint64_t id, uint64_t sequence, std::string bytes);
+  // Queues MONITOR lines for monitor connection `id`. Returns false once Close()d.
+  bool PostMonitorLines(uint64_t id, std::string lines);
   std::vector<Completed> Take();
   // The loop is going away: later posts are dropped (the wakeup fd may be closed).
   void Close();
@@ -212,6 +242,41 @@ inline constexpr std::string_view kProtectedModeError =
     "and restart, but only if this port cannot be reached from the internet. "
     "See docs/security.md.\r\n";
 
+// What CLIENT LIST reports of one connection, read on its loop's thread.
+struct ClientFacts {
+  uint64_t id = 0;
+  std::string addr;   // the peer, "127.0.0.1:53422"
+  std::string laddr;  // our end, "127.0.0.1:6737"
+  int fd = -1;
+  std::string name;
+  int64_t age_s = 0;   // since it connected
+  int64_t idle_s = 0;  // since its last socket activity
+  bool monitor = false;
+  Dialect dialect = Dialect::kText;
+  size_t qbuf = 0;       // input received, not yet consumed
+  size_t qbuf_free = 0;  // room left in the input buffer
+  size_t rbs = 0;        // the input buffer's size
+  size_t obl = 0;        // reply bytes encoded, not yet sent
+  size_t oll = 0;        // replies held behind a deferred one
+  size_t omem = 0;       // bytes of the held replies
+  size_t tot_mem = 0;    // the connection's buffers and bookkeeping
+  bool reading = false;  // EPOLLIN wanted
+  bool writing = false;  // EPOLLOUT wanted
+  std::string cmd;       // Session::last_command
+};
+
+// Which connections CLIENT LIST and CLIENT KILL mean: every criterion given must
+// hold.
+struct ClientFilter {
+  std::vector<uint64_t> ids;  // empty: any id
+  std::string addr;           // "": any peer address
+  std::string laddr;          // "": any local address
+  uint64_t skip_id = 0;       // this connection never matches (SKIPME); 0: none
+  bool none = false;          // nothing matches (a client type Memento has none of)
+
+  bool Matches(uint64_t id, std::string_view peer, std::string_view local) const;
+};
+
 struct ServerStats {
   uint64_t connected_clients = 0;
   uint64_t total_connections = 0;     // accepted (and not rejected) since start
@@ -259,6 +324,19 @@ class Server {
   void Shutdown(int drain_ms = 2000);
 
   ServerStats Stats() const;
+
+  // Connection administration from any thread (CLIENT LIST / KILL; the command
+  // layer calls them from a loop thread and replies through DeferReply()). Each
+  // loop handles its own connections on its own thread, so nothing on the request
+  // path takes a lock for this; `done` runs once, on the thread of the last loop to
+  // answer (or on the caller's if no loop runs), so it must not block.
+  //
+  // The facts of every connection matching `filter`, ordered by id.
+  void ListClients(ClientFilter filter, std::function<void(std::vector<ClientFacts>)> done);
+  // Closes every connection matching `filter` and reports how many. Connection
+  // `self` (the caller) is not closed at once: it closes once its replies queued and
+  // due so far (the deferred reply of its CLIENT KILL) are sent.
+  void KillClients(ClientFilter filter, uint64_t self, std::function<void(size_t)> done);
 
  private:
   class Impl;

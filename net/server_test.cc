@@ -1177,5 +1177,91 @@ TEST_F(ServerTest, ProtectedModeOffAcceptsNonLoopbackPeers) {
   EXPECT_EQ(remote.ReadLine(), "remote");
 }
 
+// ---- Connection administration (CLIENT LIST / KILL) and the MONITOR feed ------------
+
+// ListClients() from the test thread, waited for.
+std::vector<ClientFacts> ListAll(Server& server, ClientFilter filter = {}) {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::optional<std::vector<ClientFacts>> result;
+  server.ListClients(std::move(filter), [&](std::vector<ClientFacts> facts) {
+    std::lock_guard<std::mutex> lock(mu);
+    result = std::move(facts);
+    cv.notify_all();
+  });
+  std::unique_lock<std::mutex> lock(mu);
+  cv.wait_for(lock, std::chrono::seconds(5), [&] { return result.has_value(); });
+  return result.value_or(std::vector<ClientFacts>{});
+}
+
+size_t KillAll(Server& server, ClientFilter filter) {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::optional<size_t> result;
+  server.KillClients(std::move(filter), /*self=*/0, [&](size_t killed) {
+    std::lock_guard<std::mutex> lock(mu);
+    result = killed;
+    cv.notify_all();
+  });
+  std::unique_lock<std::mutex> lock(mu);
+  cv.wait_for(lock, std::chrono::seconds(5), [&] { return result.has_value(); });
+  return result.value_or(999);
+}
+
+TEST_F(ServerTest, ListClientsGathersEveryLoopsConnectionsById) {
+  ServerOptions options;
+  options.threads = 3;
+  StartServer(options);
+  std::vector<std::unique_ptr<TestClient>> clients;
+  std::vector<std::string> ids;
+  for (int i = 0; i < 5; ++i) {
+    clients.push_back(Connect());
+    ASSERT_TRUE(clients.back()->Send("ID\r\n"));
+    std::optional<std::string> id = clients.back()->ReadLine();
+    ASSERT_TRUE(id.has_value());
+    ids.push_back(*id);
+  }
+  const std::vector<ClientFacts> facts = ListAll(*server_);
+  ASSERT_EQ(facts.size(), 5u);
+  for (size_t i = 0; i < facts.size(); ++i) {
+    EXPECT_EQ(std::to_string(facts[i].id), ids[i]);
+    EXPECT_EQ(facts[i].addr, clients[i]->LocalAddress());
+    EXPECT_EQ(facts[i].laddr, "127.0.0.1:" + std::to_string(server_->port()));
+    EXPECT_GE(facts[i].fd, 0);
+    EXPECT_TRUE(facts[i].reading);
+    EXPECT_GT(facts[i].rbs, 0u);
+  }
+  ClientFilter second;
+  second.ids = {facts[1].id};
+  ASSERT_EQ(ListAll(*server_, second).size(), 1u);
+  ClientFilter by_addr;
+  by_addr.addr = clients[3]->LocalAddress();
+  EXPECT_EQ(ListAll(*server_, by_addr).at(0).id, facts[3].id);
+}
+
+TEST_F(ServerTest, KillClientsClosesThemOnTheirOwnLoops) {
+  ServerOptions options;
+  options.threads = 2;
+  StartServer(options);
+  auto a = Connect();
+  auto b = Connect();
+  auto c = Connect();
+  ASSERT_TRUE(WaitFor([&] { return server_->Stats().connected_clients == 3; }));
+  ClientFilter filter;
+  filter.addr = b->LocalAddress();
+  EXPECT_EQ(KillAll(*server_, filter), 1u);
+  EXPECT_TRUE(b->WaitClosed());
+  ClientFilter everyone_but_a;
+  everyone_but_a.skip_id = ListAll(*server_).at(0).id;
+  EXPECT_EQ(KillAll(*server_, everyone_but_a), 1u);
+  EXPECT_TRUE(c->WaitClosed());
+  ASSERT_TRUE(a->Send("ECHO still\r\n"));
+  EXPECT_EQ(a->ReadLine(), "still");
+  // After Shutdown() no loop runs: the answer comes at once, empty.
+  server_->Shutdown();
+  EXPECT_TRUE(ListAll(*server_).empty());
+  EXPECT_EQ(KillAll(*server_, ClientFilter{}), 0u);
+}
+
 }  // namespace
 }  // namespace memento::net

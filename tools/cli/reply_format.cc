@@ -85,31 +85,6 @@ void AppendRaw(const Reply& reply, std::string* out) {
 
 }  // namespace
 
-std::string QuoteBytes(std::string_view bytes) {
-  std::string out = "\"";
-  for (char c : bytes) {
-    switch (c) {
-      case '\\': out += "\\\\"; break;
-      case '"': out += "\\\""; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\a': out += "\\a"; break;
-      case '\b': out += "\\b"; break;
-      default:
-        if (c >= 0x20 && c <= 0x7e) {
-          out += c;
-        } else {
-          char hex[8];
-          snprintf(hex, sizeof(hex), "\\x%02x", static_cast<unsigned char>(c));
-          out += hex;
-        }
-    }
-  }
-  out += '"';
-  return out;
-}
-
 std::string FormatReply(const Reply& reply) {
   std::string out;
   Append(reply, 0, &out);

@@ -27,6 +27,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/quote.h"
 #include "tools/cli/reply.h"
 
 namespace memento::cli {
@@ -34,7 +35,7 @@ namespace memento::cli {
 std::string FormatReply(const client::Reply& reply);
 std::string FormatReplyRaw(const client::Reply& reply);
 
-// "value" with redis-cli's escapes (the bulk form above).
-std::string QuoteBytes(std::string_view bytes);
+// "value" with redis-cli's escapes (the bulk form above): common/quote.h.
+using ::memento::QuoteBytes;
 
 }  // namespace memento::cli
