@@ -1,17 +1,11 @@
 #include "daemon/daemon.h"
 
-#include <fcntl.h>
 #include <signal.h>
-#include <sys/file.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
-#include <filesystem>
 #include <string>
-#include <system_error>
 
 #include "common/clock.h"
 #include "common/logging.h"
@@ -66,36 +60,10 @@ Daemon::Daemon(Config config) : config_(std::move(config)) {}
 Daemon::~Daemon() { Stop(); }
 
 Status Daemon::LockDataDir() {
-  std::error_code ec;
-  std::filesystem::create_directories(config_.data_dir, ec);
-  if (ec) {
-    return Status::IOError("cannot create data directory " + config_.data_dir + ": " +
-                           ec.message());
-  }
-  std::string path = config_.data_dir + "/LOCK";
-  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0) return Status::FromErrno("open " + path, errno);
-  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
-    int err = errno;
-    char pid[32] = {0};
-    ssize_t n = ::pread(fd, pid, sizeof(pid) - 1, 0);
-    ::close(fd);
-    if (err == EWOULDBLOCK) {
-      std::string holder = n > 0 ? std::string(pid, strnlen(pid, sizeof(pid))) : "unknown";
-      while (!holder.empty() && (holder.back() == '\n' || holder.back() == ' ')) holder.pop_back();
-      return Status::Busy("data directory " + config_.data_dir +
-                          " is in use by another memento (pid " + holder +
-                          "); stop it or start with another --data-dir");
-    }
-    return Status::FromErrno("lock " + path, err);
-  }
-  std::string pid = std::to_string(getpid()) + "\n";
-  if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, pid.data(), pid.size(), 0) < 0) {
-    int err = errno;
-    ::close(fd);
-    return Status::FromErrno("write " + path, err);
-  }
-  lock_fd_ = fd;
+  Result<std::unique_ptr<db::DataDirLock>> lock =
+      db::DataDirLock::Exclusive(config_.data_dir, db::DaemonLockOptions());
+  if (!lock.ok()) return lock.status();
+  lock_ = std::move(*lock);
   return Status::OK();
 }
 
@@ -112,16 +80,17 @@ Status Daemon::Start() {
   MEMENTO_RETURN_IF_ERROR(LockDataDir());
 
   table_ = std::make_unique<table::Table>();
-  PersistenceOptions persistence_options;
+  db::DbOptions persistence_options;
   persistence_options.data_dir = config_.data_dir;
+  persistence_options.lock = std::move(lock_);
   wal::ParseSyncPolicy(config_.fsync, &persistence_options.fsync);  // validated by config
   wal::ParseRecoveryMode(config_.wal_recovery, &persistence_options.recovery);
   persistence_options.wal_segment_bytes = static_cast<uint64_t>(config_.wal_segment_bytes);
   persistence_options.snapshot_interval_s = config_.snapshot_interval_s;
   persistence_options.snapshot_after_writes = static_cast<uint64_t>(config_.snapshot_after_writes);
-  RecoveryStats recovered;
+  db::RecoveryStats recovered;
   Result<std::unique_ptr<Persistence>> persistence =
-      Persistence::Open(persistence_options, table_.get(), &recovered);
+      db::Db::Open(std::move(persistence_options), table_.get(), &recovered);
   if (!persistence.ok()) {
     Stop();
     return persistence.status();
@@ -245,17 +214,14 @@ void Daemon::Stop() {
   if (reaper_.joinable()) reaper_.join();
   if (persistence_) {
     // After the server: no request runs any more. Syncs the log and takes a final
-    // checkpoint.
+    // checkpoint; the reset releases the data directory's lock.
     Status s = persistence_->Close();
     if (!s.ok()) log::Error("closing the data directory: %s", s.ToString().c_str());
     if (commands_) commands_->SetPersistence(nullptr);
     if (table_) table_->SetMutationSink(nullptr);
     persistence_.reset();
   }
-  if (lock_fd_ >= 0) {
-    ::close(lock_fd_);  // releases the flock
-    lock_fd_ = -1;
-  }
+  lock_.reset();  // if Start failed before the Db took it over
 }
 
 int RunUntilSignalled(const Config& config) {
