@@ -41,7 +41,7 @@ Status ReadLogTail(const std::string& data_dir, uint64_t after_lsn, Overlay* ove
                    uint64_t* last_lsn) {
   QuietReporter reporter;
   wal::Options options;
-  options.dir = wal::WalDirectory(data_dir);
+  options.dir = db::WalPath(data_dir);
   options.read_only = true;  // no truncation, no new segment, no flusher thread
   options.reporter = &reporter;
   options.repair_hint = "dump a healthy directory, or repair this one first (docs/operations.md)";
