@@ -21,6 +21,14 @@
 // checked at each loop turn; epoll_wait sleeps until the next request deadline or a
 // short tick (at most 50 ms, at most half the heartbeat interval).
 //
+// Handshake (version 2): HELLO (dialler's nonce) -> CHALLENGE (acceptor's nonce) ->
+// AUTH (dialler's proof) -> HELLO_ACK (acceptor's proof) or REFUSE. The dialler proves
+// first, so a stranger who reaches the bus port learns no proof at all (nothing to
+// test guessed secrets against offline); only a node that a peer dials (one at a
+// configured peer address) sees a dialler's proof. Each proof covers both nonces, both
+// names and its role (bus_auth.h BusProof): a recorded proof is worthless on a new
+// connection (new nonce) and a proof cannot be sent back as the other role's.
+//
 // Frames (docs/formats/cluster-bus.md) are cut from each connection's input buffer by
 // DecodeFrame (bus_codec.h), never assuming one recv() is one frame; output is queued
 // in the connection's buffer and written as the socket accepts it (EPOLLOUT).
@@ -44,6 +52,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "cluster/bus_auth.h"
 #include "cluster/bus_codec.h"
 #include "cluster/bus_format.h"
 #include "cluster/reply_record.h"
@@ -106,6 +115,7 @@ class Bus::Impl {
   enum class ConnState {
     kConnecting,  // dialled: non-blocking connect in progress
     kHandshake,   // dialled: HELLO sent; accepted: waiting for HELLO
+    kAuth,        // dialled: AUTH sent, waiting for HELLO_ACK; accepted: CHALLENGE sent
     kUp,          // handshake done
     kClosing,     // accepted: REFUSE queued; closed once written
   };
@@ -125,6 +135,9 @@ class Bus::Impl {
     int64_t started_us = 0;
     int64_t last_heard_us = 0;  // last sign of life: bytes received, or sent
     int64_t next_ping_us = 0;
+    std::string nonce;       // ours on this connection (HELLO or CHALLENGE)
+    std::string peer_nonce;  // the peer's
+    int claimed = -1;        // accepted, kAuth: the node its HELLO named (not proven yet)
   };
 
   struct Peer {
@@ -168,7 +181,14 @@ class Bus::Impl {
   void ProcessDialled(Conn* conn, int64_t now_us);
   void ProcessAccepted(Conn* conn, int64_t now_us);
   void OnHello(Conn* conn, const Frame& frame);
+  void OnAuth(Conn* conn, const Frame& frame);
   void OnHandshakeAnswer(Conn* conn, const Frame& frame, int64_t now_us);
+  void OnChallenge(Conn* conn, const Handshake& h, int64_t now_us);
+  void OnHelloAck(Conn* conn, const Handshake& h, int64_t now_us);
+  // *proof = BusProof of `role` on `conn` (dialled or accepted); false if libcrypto
+  // failed (logged).
+  bool Proof(const Conn& conn, BusRole role, std::string* proof);
+  void LogAuthRefusal(const std::string& peer, const std::string& address);
   void Refuse(Conn* conn, const std::string& to, const std::string& reason);
   void Dial(int node, int64_t now_us);
   void ConnectDone(Conn* conn, int64_t now_us);
@@ -187,6 +207,7 @@ class Bus::Impl {
   void Fail(int node, ForwardCallback& done, Status error);
   void UpdateFormed();
   void NoteMismatch(int node, bool mismatch);
+  void NoteAuthFailed(int node, bool failed);
   void NoteHeard(int node);
   uint64_t MaxFrame() const;
 
@@ -217,6 +238,7 @@ class Bus::Impl {
   std::unordered_map<uint64_t, std::unique_ptr<Conn>> conns_;
   std::vector<std::unique_ptr<Conn>> graveyard_;  // closed this turn, freed at its end
   uint64_t next_token_ = kFirstConnToken;
+  int64_t protected_logged_us_ = -1;  // last "protected mode" refusal logged
   std::deque<Expiry> expiries_;
   bool formed_local_ = false;
   std::mutex join_mu_;  // Stop() from the controlling thread (and the destructor)
@@ -293,8 +315,21 @@ Status Bus::Impl::Init() {
   if (::epoll_ctl(epoll_fd_.get(), EPOLL_CTL_ADD, listener_->fd(), &ev) != 0) {
     return Status::FromErrno("cluster bus: epoll_ctl(ADD) for the listener", errno);
   }
-  log::Info("Cluster bus of node %s bound to %s (digest %s, %zu nodes)",
-            self_name_.c_str(), listener_->address().c_str(), digest_.c_str(), nodes.size());
+  log::Info("Cluster bus of node %s bound to %s (digest %s, %zu nodes, protocol version %u)",
+            self_name_.c_str(), listener_->address().c_str(), digest_.c_str(), nodes.size(),
+            static_cast<unsigned>(kBusProtocolVersion));
+  if (options_.secret.empty() && !net::IsLoopbackAddress(peers_[self_].sockaddr)) {
+    if (!options_.protected_mode) {
+      log::Warning("cluster bus: no cluster secret (cluster.secret or server.requirepass) and "
+                   "protected mode is off: any host that reaches %s can run commands on this "
+                   "node (see docs/security.md)",
+                   listener_->address().c_str());
+    } else {
+      log::Warning("cluster bus: protected mode: no cluster secret is set (cluster.secret or "
+                   "server.requirepass), so bus connections from other hosts are refused "
+                   "(set cluster.secret on every node, see docs/security.md)");
+    }
+  }
   thread_ = std::thread([this] { Run(); });
   return Status::OK();
 }
@@ -535,6 +570,19 @@ void Bus::Impl::AcceptAll(int64_t now_us) {
                    "finished their handshake yet", socket.peer.c_str(), unidentified);
       continue;
     }
+    // As the client port's protected mode: without a secret anyone who reaches the port
+    // could run commands, so only this machine may. Logged at most once a second (a
+    // scanner must not flood the log); the connection is closed without a word.
+    if (options_.secret.empty() && options_.protected_mode && !socket.loopback) {
+      if (protected_logged_us_ < 0 || now_us - protected_logged_us_ >= 1000000) {
+        log::Warning("cluster bus: protected mode: closing connection from %s: no cluster "
+                     "secret is set (cluster.secret or server.requirepass), so only loopback "
+                     "peers may link (see docs/security.md)",
+                     socket.peer.c_str());
+        protected_logged_us_ = now_us;
+      }
+      continue;
+    }
     Conn* conn = AddConn(std::move(socket.fd), /*dialled=*/false, EPOLLIN, now_us);
     if (conn == nullptr) continue;
     conn->remote = socket.peer;
@@ -577,12 +625,18 @@ void Bus::Impl::ConnectDone(Conn* conn, int64_t now_us) {
     LinkDown(conn->peer, std::string("connect: ") + std::strerror(err), now_us);
     return;
   }
+  Status random = RandomBytes(kBusNonceSize, &conn->nonce);
+  if (!random.ok()) {
+    LinkDown(conn->peer, "no handshake nonce: " + std::string(random.message()), now_us);
+    return;
+  }
   conn->state = ConnState::kHandshake;
   conn->started_us = now_us;  // the handshake gets its own link_timeout_ms
   Handshake hello;
   hello.from = self_name_;
   hello.to = peers_[conn->peer].name;
   hello.digest = digest_;
+  hello.nonce = conn->nonce;
   std::string frame;
   AppendFrame(&frame, FrameType::kHello, 0, EncodeHandshake(hello));
   Send(conn, std::move(frame));
@@ -770,6 +824,7 @@ void Bus::Impl::LinkUpNow(int node, int64_t now_us) {
     MutexLock lock(&stats_mu_);
     stats_[node].link_up = true;
     stats_[node].mismatch = false;
+    stats_[node].auth_failed = false;
   }
   UpdateFormed();
 }
@@ -818,6 +873,11 @@ void Bus::Impl::NoteMismatch(int node, bool mismatch) {
   stats_[node].mismatch = mismatch;
 }
 
+void Bus::Impl::NoteAuthFailed(int node, bool failed) {
+  MutexLock lock(&stats_mu_);
+  stats_[node].auth_failed = failed;
+}
+
 void Bus::Impl::NoteHeard(int node) {
   const int64_t now_ms = NowMillis();
   MutexLock lock(&stats_mu_);
@@ -845,7 +905,7 @@ void Bus::Impl::ProcessDialled(Conn* conn, int64_t now_us) {
     }
     if (consumed == 0) break;
     off += consumed;
-    if (conn->state == ConnState::kHandshake) {
+    if (conn->state == ConnState::kHandshake || conn->state == ConnState::kAuth) {
       OnHandshakeAnswer(conn, frame, now_us);
       continue;
     }
@@ -886,23 +946,38 @@ void Bus::Impl::ProcessDialled(Conn* conn, int64_t now_us) {
 void Bus::Impl::OnHandshakeAnswer(Conn* conn, const Frame& frame, int64_t now_us) {
   const int node = conn->peer;
   Peer& peer = peers_[node];
-  if (frame.type != FrameType::kHelloAck && frame.type != FrameType::kRefuse) {
+  const FrameType expected =
+      conn->state == ConnState::kHandshake ? FrameType::kChallenge : FrameType::kHelloAck;
+  if (frame.type != expected && frame.type != FrameType::kRefuse) {
     LinkDown(node, "protocol error: frame type " + std::to_string(static_cast<int>(frame.type)) +
-                       " before the handshake answer",
+                       (conn->state == ConnState::kHandshake ? " before CHALLENGE"
+                                                             : " before the handshake answer"),
              now_us);
     return;
   }
   Handshake h;
   Status s = DecodeHandshake(frame.payload, &h);
   if (!s.ok()) {
-    log::Error("Cluster bus: node %s (%s) answered the handshake of %s with: %s",
-               peer.name.c_str(), peer.address.c_str(), self_name_.c_str(),
-               std::string(s.message()).c_str());
+    if (!peer.refused_logged) {
+      if (s.code() == Status::Code::kNotSupported) {
+        log::Error("Cluster bus: node %s (%s) speaks cluster bus protocol version %u, node %s "
+                   "speaks version %u (version 2 added the cluster secret's challenge-response): "
+                   "run the same memento version on every node",
+                   peer.name.c_str(), peer.address.c_str(), static_cast<unsigned>(h.version),
+                   self_name_.c_str(), static_cast<unsigned>(kBusProtocolVersion));
+      } else {
+        log::Error("Cluster bus: node %s (%s) answered the handshake of %s with: %s",
+                   peer.name.c_str(), peer.address.c_str(), self_name_.c_str(),
+                   std::string(s.message()).c_str());
+      }
+      peer.refused_logged = true;
+    }
     LinkDown(node, std::string(s.message()), now_us);
     return;
   }
   if (frame.type == FrameType::kRefuse || h.digest != digest_ || h.from != peer.name) {
     const bool mismatch = h.digest != digest_;
+    const bool auth = frame.type == FrameType::kRefuse && h.reason.starts_with(kAuthFailedReason);
     std::string why = frame.type == FrameType::kRefuse
                           ? Sanitized(h.reason)
                           : "it answered as node \"" + Sanitized(h.from) + "\" with digest " +
@@ -916,10 +991,86 @@ void Bus::Impl::OnHandshakeAnswer(Conn* conn, const Frame& frame, int64_t now_us
       peer.refused_logged = true;
     }
     NoteMismatch(node, mismatch);
+    NoteAuthFailed(node, auth);
     LinkDown(node, why, now_us);
     return;
   }
+  if (frame.type == FrameType::kChallenge) {
+    OnChallenge(conn, h, now_us);
+  } else {
+    OnHelloAck(conn, h, now_us);
+  }
+}
+
+void Bus::Impl::OnChallenge(Conn* conn, const Handshake& h, int64_t now_us) {
+  const int node = conn->peer;
+  if (h.nonce.size() != kBusNonceSize) {
+    LinkDown(node, "protocol error: CHALLENGE nonce of " + std::to_string(h.nonce.size()) +
+                       " bytes, expected " + std::to_string(kBusNonceSize),
+             now_us);
+    return;
+  }
+  conn->peer_nonce = h.nonce;
+  Handshake auth;
+  auth.from = self_name_;
+  auth.to = peers_[node].name;
+  auth.digest = digest_;
+  if (!Proof(*conn, BusRole::kDialler, &auth.proof)) {
+    LinkDown(node, "cannot compute the handshake proof", now_us);
+    return;
+  }
+  std::string out;
+  AppendFrame(&out, FrameType::kAuth, 0, EncodeHandshake(auth));
+  Send(conn, std::move(out));
+  conn->state = ConnState::kAuth;
+}
+
+void Bus::Impl::OnHelloAck(Conn* conn, const Handshake& h, int64_t now_us) {
+  const int node = conn->peer;
+  Peer& peer = peers_[node];
+  std::string expected;
+  if (!Proof(*conn, BusRole::kAcceptor, &expected)) {
+    LinkDown(node, "cannot compute the handshake proof", now_us);
+    return;
+  }
+  if (!ConstantTimeEquals(h.proof, expected)) {
+    // It accepted our proof yet cannot prove its own: it does not hold our secret (a
+    // node that accepts anything, or a stranger at the peer's address).
+    if (!peer.refused_logged) LogAuthRefusal(peer.name, peer.address);
+    peer.refused_logged = true;
+    NoteMismatch(node, false);
+    NoteAuthFailed(node, true);
+    LinkDown(node, std::string(kAuthFailedReason) + ": node " + peer.name +
+                       " does not prove it holds the cluster secret",
+             now_us);
+    return;
+  }
   LinkUpNow(node, now_us);
+}
+
+// Names the peer and what to do; never the secret (nor a proof, which would let a
+// reader of the log test guesses offline).
+void Bus::Impl::LogAuthRefusal(const std::string& peer, const std::string& address) {
+  log::Error("Cluster bus: node %s refuses node %s (%s): %s, it could not prove it holds the "
+             "same cluster secret (cluster.secret, or server.requirepass when that is not "
+             "set); set the same secret on every node",
+             self_name_.c_str(), peer.c_str(), address.c_str(),
+             std::string(kAuthFailedReason).c_str());
+}
+
+bool Bus::Impl::Proof(const Conn& conn, BusRole role, std::string* proof) {
+  const std::string& peer_name = peers_[conn.dialled ? conn.peer : conn.claimed].name;
+  const std::string& dialler = conn.dialled ? self_name_ : peer_name;
+  const std::string& acceptor = conn.dialled ? peer_name : self_name_;
+  const std::string& dialler_nonce = conn.dialled ? conn.nonce : conn.peer_nonce;
+  const std::string& acceptor_nonce = conn.dialled ? conn.peer_nonce : conn.nonce;
+  Status s = BusProof(options_.secret, role, dialler_nonce, acceptor_nonce, dialler, acceptor,
+                      proof);
+  if (!s.ok()) {
+    log::Error("cluster bus: %s", std::string(s.message()).c_str());
+    return false;
+  }
+  return true;
 }
 
 void Bus::Impl::ProcessAccepted(Conn* conn, int64_t now_us) {
@@ -944,14 +1095,20 @@ void Bus::Impl::ProcessAccepted(Conn* conn, int64_t now_us) {
     }
     if (consumed == 0) break;
     off += consumed;
-    if (conn->state == ConnState::kHandshake) {
-      if (frame.type != FrameType::kHello) {
-        log::Warning("cluster bus: closing connection from %s: frame type %d before HELLO",
-                     conn->remote.c_str(), static_cast<int>(frame.type));
-        CloseConn(conn, "no HELLO");
+    if (conn->state == ConnState::kHandshake || conn->state == ConnState::kAuth) {
+      const bool hello = conn->state == ConnState::kHandshake;
+      if (frame.type != (hello ? FrameType::kHello : FrameType::kAuth)) {
+        log::Warning("cluster bus: closing connection from %s: frame type %d before %s",
+                     conn->remote.c_str(), static_cast<int>(frame.type),
+                     hello ? "HELLO" : "AUTH");
+        CloseConn(conn, hello ? "no HELLO" : "no AUTH");
         return;
       }
-      OnHello(conn, frame);
+      if (hello) {
+        OnHello(conn, frame);
+      } else {
+        OnAuth(conn, frame);
+      }
       continue;
     }
     switch (frame.type) {
@@ -1027,8 +1184,11 @@ void Bus::Impl::OnHello(Conn* conn, const Frame& frame) {
     return;
   }
   if (!s.ok()) {  // another protocol version
-    log::Error("Cluster bus: node %s refuses a peer at %s: %s", self_name_.c_str(),
-               conn->remote.c_str(), std::string(s.message()).c_str());
+    log::Error("Cluster bus: node %s refuses a peer at %s speaking cluster bus protocol "
+               "version %u: this node speaks version %u (version 2 added the cluster "
+               "secret's challenge-response); run the same memento version on every node",
+               self_name_.c_str(), conn->remote.c_str(), static_cast<unsigned>(h.version),
+               static_cast<unsigned>(kBusProtocolVersion));
     Refuse(conn, "", std::string(s.message()));
     return;
   }
@@ -1064,6 +1224,64 @@ void Bus::Impl::OnHello(Conn* conn, const Frame& frame) {
     Refuse(conn, h.from, "this is node \"" + self_name_ + "\", not \"" + h.to + "\"");
     return;
   }
+  if (h.nonce.size() != kBusNonceSize) {
+    log::Warning("cluster bus: closing connection from %s: HELLO nonce of %zu bytes, expected %zu",
+                 conn->remote.c_str(), h.nonce.size(), kBusNonceSize);
+    CloseConn(conn, "bad HELLO nonce");
+    return;
+  }
+  Status random = RandomBytes(kBusNonceSize, &conn->nonce);
+  if (!random.ok()) {
+    log::Error("cluster bus: closing connection from %s: %s", conn->remote.c_str(),
+               std::string(random.message()).c_str());
+    CloseConn(conn, "no nonce");
+    return;
+  }
+  // Not identified yet: conn->peer stays -1 (it counts against kMaxUnidentified and
+  // its bytes are not signs of life of that peer) until its AUTH proves the secret.
+  conn->peer_nonce = h.nonce;
+  conn->claimed = node;
+  conn->state = ConnState::kAuth;
+  Handshake challenge;
+  challenge.from = self_name_;
+  challenge.to = h.from;
+  challenge.digest = digest_;
+  challenge.nonce = conn->nonce;
+  std::string out;
+  AppendFrame(&out, FrameType::kChallenge, frame.id, EncodeHandshake(challenge));
+  Send(conn, std::move(out));
+}
+
+void Bus::Impl::OnAuth(Conn* conn, const Frame& frame) {
+  Handshake h;
+  Status s = DecodeHandshake(frame.payload, &h);
+  const int node = conn->claimed;
+  Peer& peer = peers_[node];
+  if (!s.ok() || h.from != peer.name) {
+    const std::string why =
+        !s.ok() ? std::string(s.message()) : "AUTH from \"" + Sanitized(h.from) + "\"";
+    log::Warning("cluster bus: closing connection from %s: %s", conn->remote.c_str(),
+                 why.c_str());
+    CloseConn(conn, why);
+    return;
+  }
+  std::string expected;
+  if (!Proof(*conn, BusRole::kDialler, &expected)) {
+    CloseConn(conn, "cannot compute the handshake proof");
+    return;
+  }
+  if (!ConstantTimeEquals(h.proof, expected)) {
+    if (!peer.refusing_logged) LogAuthRefusal(peer.name, conn->remote);
+    peer.refusing_logged = true;
+    // Not NoteAuthFailed: anyone who reaches the port may send a bad AUTH in a peer's
+    // name, and must not turn that peer's healthy link into "auth-failed". The state
+    // is set by our own dial: a peer with another secret refuses it the same way.
+    Refuse(conn, h.from,
+           std::string(kAuthFailedReason) + ": node " + self_name_ + " and node " + peer.name +
+               " hold different cluster secrets (cluster.secret, or server.requirepass "
+               "when that is not set)");
+    return;
+  }
   // A peer that restarted dials again: its new connection replaces the old one.
   if (peer.accepted != nullptr) CloseConn(peer.accepted, "superseded by a new connection");
   conn->peer = node;
@@ -1076,6 +1294,10 @@ void Bus::Impl::OnHello(Conn* conn, const Frame& frame) {
   ack.from = self_name_;
   ack.to = h.from;
   ack.digest = digest_;
+  if (!Proof(*conn, BusRole::kAcceptor, &ack.proof)) {
+    CloseConn(conn, "cannot compute the handshake proof");
+    return;
+  }
   std::string out;
   AppendFrame(&out, FrameType::kHelloAck, frame.id, EncodeHandshake(ack));
   Send(conn, std::move(out));
@@ -1157,13 +1379,13 @@ void Bus::Impl::RunTimers(int64_t now_us) {
                                               std::to_string(options_.link_timeout_ms) + " ms");
       }
     } else if (now_us - conn->started_us > link_timeout_us) {
-      to_close.emplace_back(conn.get(), conn->state == ConnState::kClosing
-                                            ? "refusal not read in time"
-                                            : "no HELLO in time");
+      to_close.emplace_back(conn.get(), conn->state == ConnState::kClosing ? "refusal not read in time"
+                                        : conn->state == ConnState::kAuth  ? "no AUTH in time"
+                                                                           : "no HELLO in time");
     }
   }
   for (auto& [conn, why] : to_close) {
-    if (conn->state == ConnState::kHandshake) {
+    if (conn->state == ConnState::kHandshake || conn->state == ConnState::kAuth) {
       log::Warning("cluster bus: closing connection from %s: %s", conn->remote.c_str(),
                    why.c_str());
     }

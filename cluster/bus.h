@@ -7,7 +7,11 @@
 // connection starts with a versioned handshake that carries the sender's name and the
 // SlotMap digest: a peer with another digest (another node list) is refused on both
 // sides with an error log line naming both nodes and both digests, and not redialled
-// faster than the back-off. Heartbeats keep a silent link honest: no frame for
+// faster than the back-off. The handshake then proves, both ways, that the two nodes
+// share the cluster secret (a challenge-response over fresh nonces, bus_auth.h; the
+// secret never crosses the wire): nodes with different secrets refuse each other the
+// same way (PeerStats::auth_failed). With no secret, protected mode lets only loopback
+// peers in. Heartbeats keep a silent link honest: no frame for
 // link_timeout_ms marks it down and fails its requests in flight.
 //
 // "Cluster successfully formed" is logged (info) when every peer's link is up (after a
@@ -65,6 +69,14 @@ struct BusOptions {
   // Frames larger than this are refused and the link closed (a damaged or hostile
   // peer); must be at least the largest request/reply (values up to 512 MiB).
   uint64_t max_frame_bytes = uint64_t{1} << 30;
+  // The shared secret every node of the cluster must hold (the daemon passes
+  // cluster.secret, or server.requirepass when that is not set). Empty: the handshake
+  // still runs, with an empty key, so a node with a secret and one without refuse each
+  // other; it authenticates nothing.
+  std::string secret;
+  // With an empty secret, accept bus connections from loopback peers only (other peers
+  // are logged and closed), as the client port's protected mode does.
+  bool protected_mode = true;
 };
 
 struct PeerStats {
@@ -72,6 +84,7 @@ struct PeerStats {
   std::string address;      // host:bus_port
   bool link_up = false;     // our dialled link has completed its handshake
   bool mismatch = false;    // the peer's digest differs from ours (last handshake)
+  bool auth_failed = false;  // the last handshake with it failed the secret's proof
   int64_t last_heard_ms = 0;  // wall clock of the last frame from it, 0: never
   uint64_t forwarded = 0;   // requests we sent it
   uint64_t failed = 0;      // of which failed (link down, timeout, refused)

@@ -2,8 +2,9 @@
 //
 //   stream    := frame*
 //   frame     := length:u32 type:u8 request_id:u64 payload[length]
-//   HELLO, HELLO_ACK, REFUSE payload :=
+//   HELLO, CHALLENGE, AUTH, HELLO_ACK, REFUSE payload :=
 //                magic:u32 version:u16 from:lenpfx to:lenpfx digest:lenpfx reason:lenpfx
+//                nonce:lenpfx proof:lenpfx
 //   REQUEST   := dialect:u8 argc:varint32 arg:lenpfx{argc}
 //   REPLY     := status:u8 body            -- body: reply record or error text
 //   PING, PONG:= (empty)
@@ -97,6 +98,8 @@ std::string EncodeHandshake(const Handshake& h) {
   PutLengthPrefixed(&out, h.to);
   PutLengthPrefixed(&out, h.digest);
   PutLengthPrefixed(&out, h.reason);
+  PutLengthPrefixed(&out, h.nonce);
+  PutLengthPrefixed(&out, h.proof);
   return out;
 }
 
@@ -122,6 +125,8 @@ Status DecodeHandshake(std::string_view payload, Handshake* h) {
   if (!GetString(&payload, &h->to, kMaxHandshakeString)) return Damaged(kWhat, "receiver name");
   if (!GetString(&payload, &h->digest, kMaxHandshakeString)) return Damaged(kWhat, "digest");
   if (!GetString(&payload, &h->reason, kMaxHandshakeString)) return Damaged(kWhat, "reason");
+  if (!GetString(&payload, &h->nonce, kMaxHandshakeString)) return Damaged(kWhat, "nonce");
+  if (!GetString(&payload, &h->proof, kMaxHandshakeString)) return Damaged(kWhat, "proof");
   if (!payload.empty()) {
     return Status::Corruption("cluster bus handshake: " + std::to_string(payload.size()) +
                               " bytes after the last field");

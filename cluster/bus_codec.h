@@ -37,15 +37,20 @@ Status DecodeFrame(std::string_view buffer, uint64_t max_frame_bytes, Frame* fra
 // Appends one whole frame to *out.
 void AppendFrame(std::string* out, FrameType type, uint64_t id, std::string_view payload);
 
-// HELLO, HELLO_ACK and REFUSE payloads share one layout:
+// HELLO, CHALLENGE, AUTH, HELLO_ACK and REFUSE payloads share one layout:
 //   magic:u32be version:u16be from:lenpfx to:lenpfx digest:lenpfx reason:lenpfx
-// (lenpfx: varint32 length then bytes; reason is empty except in REFUSE).
+//   nonce:lenpfx proof:lenpfx
+// (lenpfx: varint32 length then bytes; reason is empty except in REFUSE, nonce except
+// in HELLO and CHALLENGE, proof except in AUTH and HELLO_ACK; the bus checks which
+// fields a frame type needs and their sizes).
 struct Handshake {
   uint16_t version = kBusProtocolVersion;
   std::string from;    // the sender's node name
   std::string to;      // the node the sender thinks it talks to
   std::string digest;  // the sender's SlotMap::Digest()
   std::string reason;  // REFUSE only: why
+  std::string nonce;   // HELLO, CHALLENGE: the sender's fresh random nonce
+  std::string proof;   // AUTH, HELLO_ACK: the sender's BusProof (cluster/bus_auth.h)
 };
 std::string EncodeHandshake(const Handshake& h);
 // Corruption: bad magic ("not a memento cluster bus peer"), damaged fields, trailing

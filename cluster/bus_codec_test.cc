@@ -1,5 +1,7 @@
 #include "cluster/bus_codec.h"
 
+#include "cluster/bus_auth.h"
+
 #include <gtest/gtest.h>
 
 #include <string>
@@ -25,17 +27,47 @@ TEST(BusCodecTest, FrameHeaderIsBigEndian) {
   EXPECT_EQ(Hex(out), "00 00 00 02 06 01 02 03 04 05 06 07 08 78 79");
 }
 
+std::string Bytes(int first, int count) {
+  std::string out;
+  for (int i = 0; i < count; ++i) out.push_back(static_cast<char>(first + i));
+  return out;
+}
+
 // The worked example of docs/formats/cluster-bus.md, byte for byte.
 TEST(BusCodecTest, WorkedExampleMatchesTheSpec) {
   Handshake hello;
   hello.from = "a";
   hello.to = "b";
   hello.digest = "0123456789abcdef";
+  hello.nonce = Bytes(0x00, 32);
   std::string out;
   AppendFrame(&out, FrameType::kHello, 0, EncodeHandshake(hello));
   EXPECT_EQ(Hex(out),
-            "00 00 00 1c 01 00 00 00 00 00 00 00 00 4d 42 55 53 00 01 01 61 01 62 10 30 31 32 "
-            "33 34 35 36 37 38 39 61 62 63 64 65 66 00");
+            "00 00 00 3e 01 00 00 00 00 00 00 00 00 4d 42 55 53 00 02 01 61 01 62 10 30 31 32 "
+            "33 34 35 36 37 38 39 61 62 63 64 65 66 00 20 00 01 02 03 04 05 06 07 08 09 0a 0b "
+            "0c 0d 0e 0f 10 11 12 13 14 15 16 17 18 19 1a 1b 1c 1d 1e 1f 00");
+  // The proofs for the secret "s3cret", acceptor nonce 20 21 .. 3f.
+  std::string proof;
+  ASSERT_TRUE(
+      BusProof("s3cret", BusRole::kDialler, Bytes(0x00, 32), Bytes(0x20, 32), "a", "b", &proof)
+          .ok());
+  EXPECT_EQ(Hex(proof),
+            "e2 9c a3 fa d8 a7 28 e0 93 6d 42 69 9c 13 a8 22 03 2d 79 1c 52 4b 14 07 ab dc 99 95 "
+            "74 27 6d 30");
+  Handshake auth;
+  auth.from = "a";
+  auth.to = "b";
+  auth.digest = "0123456789abcdef";
+  auth.proof = proof;
+  out.clear();
+  AppendFrame(&out, FrameType::kAuth, 0, EncodeHandshake(auth));
+  EXPECT_EQ(Hex(out).substr(0, 14 * 3), "00 00 00 3e 09 00 00 00 00 00 00 00 00 4d ");
+  ASSERT_TRUE(
+      BusProof("s3cret", BusRole::kAcceptor, Bytes(0x00, 32), Bytes(0x20, 32), "a", "b", &proof)
+          .ok());
+  EXPECT_EQ(Hex(proof),
+            "19 5d c3 c2 0e dc fa 78 b4 11 20 eb f7 67 89 3b 3c 0e ce ee 94 b9 e0 d9 33 b9 16 f8 "
+            "ad a4 a0 5e");
   const std::vector<std::string_view> argv = {"GET", "k"};
   EXPECT_EQ(Hex(EncodeRequestFrame(1, net::Dialect::kResp, argv)),
             "00 00 00 08 04 00 00 00 00 00 00 00 01 01 02 03 47 45 54 01 6b");
@@ -79,11 +111,11 @@ TEST(BusCodecTest, OversizedFrameRefusedAtItsHeader) {
 }
 
 TEST(BusCodecTest, UnknownTypeRefused) {
-  std::string header("\0\0\0\0\x09\0\0\0\0\0\0\0\x01", 13);
+  std::string header("\0\0\0\0\x0a\0\0\0\0\0\0\0\x01", 13);
   Frame f;
   size_t consumed = 0;
   Status s = DecodeFrame(header, 1 << 20, &f, &consumed);
-  EXPECT_EQ(s.message(), "cluster bus frame of unknown type 0x09");
+  EXPECT_EQ(s.message(), "cluster bus frame of unknown type 0x0a");
   header[4] = 0;
   EXPECT_TRUE(DecodeFrame(header, 1 << 20, &f, &consumed).IsCorruption());
 }
@@ -94,8 +126,12 @@ TEST(BusCodecTest, HandshakeRoundTrip) {
   h.to = "b";
   h.digest = "0123456789abcdef";
   h.reason = "because";
+  h.nonce = "nonce";
+  h.proof = "proof";
   Handshake back;
   ASSERT_TRUE(DecodeHandshake(EncodeHandshake(h), &back).ok());
+  EXPECT_EQ(back.nonce, "nonce");
+  EXPECT_EQ(back.proof, "proof");
   EXPECT_EQ(back.from, "a");
   EXPECT_EQ(back.to, "b");
   EXPECT_EQ(back.digest, h.digest);

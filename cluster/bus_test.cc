@@ -12,17 +12,21 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstring>
 #include <functional>
 #include <map>
+#include <optional>
 #include <memory>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "cluster/bus_auth.h"
 #include "cluster/bus_codec.h"
 #include "cluster/reply_record.h"
 #include "common/mutex.h"
 #include "net/socket_util.h"
+#include "tests/util/interfaces.h"
 
 namespace memento::cluster {
 namespace {
@@ -158,7 +162,9 @@ std::shared_ptr<const SlotMap> MakeMap(int n, std::vector<uint16_t>* bus_ports) 
 class BusTest : public ::testing::Test {
  protected:
   // Starts n nodes n0..n(n-1) (bus index i = node "ni", the map sorts by name).
-  void StartCluster(int n, BusOptions base = SmallTimeouts()) {
+  // secrets[i], when given, is node i's cluster secret (else base.secret).
+  void StartCluster(int n, BusOptions base = SmallTimeouts(),
+                    std::vector<std::string> secrets = {}) {
     for (int attempt = 0; attempt < 20; ++attempt) {
       std::vector<uint16_t> ports;
       map_ = MakeMap(n, &ports);
@@ -173,6 +179,7 @@ class BusTest : public ::testing::Test {
         BusOptions o = base;
         o.map = map_;
         o.self = "n" + std::to_string(i);
+        if (static_cast<size_t>(i) < secrets.size()) o.secret = secrets[static_cast<size_t>(i)];
         Result<std::unique_ptr<Bus>> bus = Bus::Start(o, executors_.back().get());
         if (!bus.ok()) {
           ASSERT_TRUE(bus.status().IsBusy()) << bus.status().ToString();
@@ -529,12 +536,48 @@ TEST_F(BusTest, HostileBytesOnTheBusPortCloseOnlyThatConnection) {
   EXPECT_EQ(c.Text(1), Record([](proto::ReplyBuilder& b) { b.Bulk("here"); }));
 }
 
+// Reads one whole frame from the blocking socket `fd` (bytes left over stay in *in);
+// false on EOF, timeout or a damaged frame.
+bool ReadFrame(int fd, std::string* in, FrameType* type, std::string* payload) {
+  char buf[4096];
+  while (true) {
+    Frame f;
+    size_t consumed = 0;
+    if (!DecodeFrame(*in, 1 << 20, &f, &consumed).ok()) return false;
+    if (consumed > 0) {
+      *type = f.type;
+      payload->assign(f.payload);
+      in->erase(0, consumed);
+      return true;
+    }
+    const ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
+    if (n <= 0) return false;
+    in->append(buf, static_cast<size_t>(n));
+  }
+}
+
+std::string Proof(std::string_view secret, BusRole role, std::string_view dialler_nonce,
+                  std::string_view acceptor_nonce, std::string_view dialler,
+                  std::string_view acceptor) {
+  std::string proof;
+  EXPECT_TRUE(
+      BusProof(secret, role, dialler_nonce, acceptor_nonce, dialler, acceptor, &proof).ok());
+  return proof;
+}
+
+std::string HandshakeFrame(FrameType type, const Handshake& h) {
+  std::string out;
+  AppendFrame(&out, type, 0, EncodeHandshake(h));
+  return out;
+}
+
 // A peer on n1's bus port that completes the handshake (if `handshake`) and then
-// reads everything and answers nothing.
+// reads everything and answers nothing. With `reflect`, its HELLO_ACK carries the
+// dialler's own proof back instead of an acceptor's proof (a reflection attack).
 class SilentPeer {
  public:
-  SilentPeer(uint16_t port, std::string digest, bool handshake)
-      : digest_(std::move(digest)), handshake_(handshake) {
+  SilentPeer(uint16_t port, std::string digest, bool handshake, bool reflect = false)
+      : digest_(std::move(digest)), handshake_(handshake), reflect_(reflect) {
     listen_.Reset(::socket(AF_INET, SOCK_STREAM, 0));
     int one = 1;
     ::setsockopt(listen_.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
@@ -566,24 +609,29 @@ class SilentPeer {
       timeval tv{};
       tv.tv_sec = 2;
       ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-      std::string in;
-      char buf[4096];
-      Frame f;
-      size_t consumed = 0;
-      while (true) {
-        if (!DecodeFrame(in, 1 << 20, &f, &consumed).ok() || consumed > 0) break;
-        const ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
-        if (n <= 0) break;
-        in.append(buf, static_cast<size_t>(n));
+      std::string in, payload;
+      FrameType type;
+      Handshake hello, auth;
+      if (!ReadFrame(fd, &in, &type, &payload) || !DecodeHandshake(payload, &hello).ok()) {
+        continue;
       }
-      if (consumed == 0) continue;
+      const std::string nonce(kBusNonceSize, 'A');
+      Handshake challenge;
+      challenge.from = "n1";
+      challenge.to = "n0";
+      challenge.digest = digest_;
+      challenge.nonce = nonce;
+      SendAll(fd, HandshakeFrame(FrameType::kChallenge, challenge));
+      if (!ReadFrame(fd, &in, &type, &payload) || !DecodeHandshake(payload, &auth).ok()) {
+        continue;
+      }
       Handshake ack;
       ack.from = "n1";
       ack.to = "n0";
       ack.digest = digest_;
-      std::string out;
-      AppendFrame(&out, FrameType::kHelloAck, 0, EncodeHandshake(ack));
-      SendAll(fd, out);
+      ack.proof = reflect_ ? auth.proof
+                           : Proof("", BusRole::kAcceptor, hello.nonce, nonce, "n0", "n1");
+      SendAll(fd, HandshakeFrame(FrameType::kHelloAck, ack));
       // From now on the kernel buffers whatever arrives; nobody reads it.
     }
   }
@@ -591,6 +639,7 @@ class SilentPeer {
   net::UniqueFd listen_;
   std::string digest_;
   bool handshake_;
+  bool reflect_;
   bool ok_ = false;
   std::atomic<bool> stop_{false};
   std::atomic<int> accepted_{0};
@@ -600,13 +649,14 @@ class SilentPeer {
 // Starts n0 only, with n1's bus port taken by a SilentPeer.
 class SilentPeerTest : public BusTest {
  protected:
-  std::unique_ptr<SilentPeer> StartWithSilentPeer(bool handshake, BusOptions o) {
+  std::unique_ptr<SilentPeer> StartWithSilentPeer(bool handshake, BusOptions o,
+                                                  bool reflect = false) {
     for (int attempt = 0; attempt < 20; ++attempt) {
       std::vector<uint16_t> ports;
       map_ = MakeMap(2, &ports);
       if (map_ == nullptr) continue;
       bus_ports_ = ports;
-      auto peer = std::make_unique<SilentPeer>(ports[1], map_->Digest(), handshake);
+      auto peer = std::make_unique<SilentPeer>(ports[1], map_->Digest(), handshake, reflect);
       if (!peer->ok()) continue;
       executors_.push_back(std::make_unique<FakeExecutor>("n0"));
       o.map = map_;
@@ -684,6 +734,311 @@ TEST_F(SilentPeerTest, StopWithRequestsInFlightCallsEveryCallbackOnce) {
   }
   EXPECT_NE(c.Text(0).find("stopped"), std::string::npos) << c.Text(0);
   buses_[0]->Stop();  // idempotent
+}
+
+// ----------------------------------------------------------------------------------
+// The cluster secret (protocol version 2)
+// ----------------------------------------------------------------------------------
+
+TEST_F(BusTest, SameSecretLinksAndForwards) {
+  BusOptions o = SmallTimeouts();
+  o.secret = "s3cret-shared-by-all";
+  StartCluster(3, o);
+  ASSERT_TRUE(WaitUntil([&] { return AllFormed(); }));
+  Collector c;
+  Forward(0, 2, {"ECHO", "a"}, c.Callback(0));
+  Forward(2, 1, {"ECHO", "b"}, c.Callback(1));
+  ASSERT_TRUE(c.WaitFor(2));
+  EXPECT_EQ(c.Text(0), Record([](proto::ReplyBuilder& b) { b.Bulk("a"); }));
+  EXPECT_EQ(c.Text(1), Record([](proto::ReplyBuilder& b) { b.Bulk("b"); }));
+  EXPECT_FALSE(buses_[0]->Stats().peers[0].auth_failed);
+}
+
+TEST_F(BusTest, DifferentSecretsNeverLinkAndBothSidesSayWhy) {
+  testing::internal::CaptureStderr();
+  StartCluster(2, SmallTimeouts(), {"secret-of-n0", "secret-of-n1"});
+  ASSERT_TRUE(WaitUntil([&] {
+    return buses_[0]->Stats().peers[0].auth_failed && buses_[1]->Stats().peers[0].auth_failed;
+  }));
+  // Several redials later it still has not formed, and nothing was executed.
+  EXPECT_FALSE(WaitUntil([&] { return buses_[0]->IsFormed() || buses_[1]->IsFormed(); }, 1s));
+  Collector c;
+  Forward(0, 1, {"ECHO", "x"}, c.Callback(0));
+  ASSERT_TRUE(c.WaitFor(1));
+  EXPECT_FALSE(c.Ok(0));
+  EXPECT_NE(c.Text(0).find("authentication failed"), std::string::npos) << c.Text(0);
+  EXPECT_EQ(executors_[0]->executed + executors_[1]->executed, 0);
+  EXPECT_FALSE(buses_[0]->Stats().peers[0].mismatch);
+  buses_[0]->Stop();
+  buses_[1]->Stop();
+  const std::string log = testing::internal::GetCapturedStderr();
+  // Each side names the peer and the reason, once per state change.
+  EXPECT_NE(log.find("node n1 refuses node n0 (127.0.0.1:"), std::string::npos) << log;
+  EXPECT_NE(log.find("node n0 refuses node n1 (127.0.0.1:"), std::string::npos) << log;
+  EXPECT_NE(log.find("refused to link with node n0: authentication failed"), std::string::npos)
+      << log;
+  EXPECT_NE(log.find("same cluster secret"), std::string::npos) << log;
+  // The secrets themselves never appear.
+  EXPECT_EQ(log.find("secret-of-n"), std::string::npos) << log;
+}
+
+TEST_F(BusTest, SecretOnOneNodeOnlyNeverLinks) {
+  StartCluster(2, SmallTimeouts(), {"s3cret", ""});
+  ASSERT_TRUE(WaitUntil([&] {
+    return buses_[0]->Stats().peers[0].auth_failed && buses_[1]->Stats().peers[0].auth_failed;
+  }));
+  EXPECT_FALSE(buses_[0]->IsFormed());
+  EXPECT_FALSE(buses_[1]->IsFormed());
+}
+
+// Plays node n1 dialling node n0 (whose real n1 is stopped): HELLO with `nonce`, then
+// reads the CHALLENGE. Returns the acceptor's nonce ("" if none came).
+std::string HelloAndChallenge(int fd, std::string* in, const std::string& digest,
+                              const std::string& nonce) {
+  Handshake hello;
+  hello.from = "n1";
+  hello.to = "n0";
+  hello.digest = digest;
+  hello.nonce = nonce;
+  SendAll(fd, HandshakeFrame(FrameType::kHello, hello));
+  FrameType type;
+  std::string payload;
+  Handshake challenge;
+  if (!ReadFrame(fd, in, &type, &payload) || type != FrameType::kChallenge ||
+      !DecodeHandshake(payload, &challenge).ok()) {
+    return "";
+  }
+  return challenge.nonce;
+}
+
+void SendAuth(int fd, const std::string& digest, const std::string& proof) {
+  Handshake auth;
+  auth.from = "n1";
+  auth.to = "n0";
+  auth.digest = digest;
+  auth.proof = proof;
+  SendAll(fd, HandshakeFrame(FrameType::kAuth, auth));
+}
+
+TEST_F(BusTest, ReplayedProofIsRefused) {
+  const std::string secret = "s3cret";
+  BusOptions o = SmallTimeouts();
+  o.secret = secret;
+  StartCluster(2, o);
+  ASSERT_TRUE(WaitUntil([&] { return AllFormed(); }));
+  buses_[1]->Stop();
+  const std::string digest = map_->Digest();
+  const std::string nonce(kBusNonceSize, 'N');
+  std::string recorded;
+  {
+    // A genuine handshake, recorded by an eavesdropper.
+    net::UniqueFd fd = Dial(bus_ports_[0]);
+    ASSERT_TRUE(fd.valid());
+    std::string in;
+    const std::string theirs = HelloAndChallenge(fd.get(), &in, digest, nonce);
+    ASSERT_EQ(theirs.size(), kBusNonceSize);
+    recorded = Proof(secret, BusRole::kDialler, nonce, theirs, "n1", "n0");
+    SendAuth(fd.get(), digest, recorded);
+    FrameType type;
+    std::string payload;
+    ASSERT_TRUE(ReadFrame(fd.get(), &in, &type, &payload));
+    ASSERT_EQ(type, FrameType::kHelloAck);
+    Handshake ack;
+    ASSERT_TRUE(DecodeHandshake(payload, &ack).ok());
+    // n0's own proof checks out for the dialler.
+    EXPECT_EQ(ack.proof, Proof(secret, BusRole::kAcceptor, nonce, theirs, "n1", "n0"));
+  }
+  testing::internal::CaptureStderr();
+  {
+    // The same HELLO and the recorded AUTH, replayed: n0's nonce is new, so is the
+    // proof it expects.
+    net::UniqueFd fd = Dial(bus_ports_[0]);
+    ASSERT_TRUE(fd.valid());
+    std::string in;
+    const std::string theirs = HelloAndChallenge(fd.get(), &in, digest, nonce);
+    ASSERT_EQ(theirs.size(), kBusNonceSize);
+    SendAuth(fd.get(), digest, recorded);
+    FrameType type;
+    std::string payload;
+    ASSERT_TRUE(ReadFrame(fd.get(), &in, &type, &payload));
+    EXPECT_EQ(type, FrameType::kRefuse);
+    Handshake refuse;
+    ASSERT_TRUE(DecodeHandshake(payload, &refuse).ok());
+    EXPECT_EQ(refuse.reason.rfind("authentication failed", 0), 0u) << refuse.reason;
+    EXPECT_TRUE(ClosedByPeer(fd.get()));
+  }
+  {
+    // n0's own CHALLENGE nonce is no proof either (reflecting what n0 sent).
+    net::UniqueFd fd = Dial(bus_ports_[0]);
+    ASSERT_TRUE(fd.valid());
+    std::string in;
+    const std::string theirs = HelloAndChallenge(fd.get(), &in, digest, nonce);
+    ASSERT_EQ(theirs.size(), kBusNonceSize);
+    SendAuth(fd.get(), digest, Proof(secret, BusRole::kAcceptor, nonce, theirs, "n1", "n0"));
+    FrameType type;
+    std::string payload;
+    ASSERT_TRUE(ReadFrame(fd.get(), &in, &type, &payload));
+    EXPECT_EQ(type, FrameType::kRefuse);
+    EXPECT_TRUE(ClosedByPeer(fd.get()));
+  }
+  const std::string log = testing::internal::GetCapturedStderr();
+  EXPECT_NE(log.find("node n0 refuses node n1"), std::string::npos) << log;
+  // A stranger's bad AUTH in n1's name does not mark n1 (only n0's own dial can).
+  EXPECT_FALSE(buses_[0]->Stats().peers[0].auth_failed);
+  EXPECT_EQ(executors_[0]->executed, 0);
+}
+
+TEST_F(BusTest, GarbageDuringTheHandshakeClosesTheConnection) {
+  StartCluster(2);
+  ASSERT_TRUE(WaitUntil([&] { return AllFormed(); }));
+  const std::string digest = map_->Digest();
+  const std::string nonce(kBusNonceSize, 'N');
+  testing::internal::CaptureStderr();
+  {
+    // A PING where AUTH is due.
+    net::UniqueFd fd = Dial(bus_ports_[0]);
+    std::string in;
+    ASSERT_EQ(HelloAndChallenge(fd.get(), &in, digest, nonce).size(), kBusNonceSize);
+    std::string ping;
+    AppendFrame(&ping, FrameType::kPing, 1, "");
+    SendAll(fd.get(), ping);
+    EXPECT_TRUE(ClosedByPeer(fd.get()));
+  }
+  {
+    // An AUTH frame whose payload is noise.
+    net::UniqueFd fd = Dial(bus_ports_[0]);
+    std::string in;
+    ASSERT_EQ(HelloAndChallenge(fd.get(), &in, digest, nonce).size(), kBusNonceSize);
+    std::string frame;
+    AppendFrame(&frame, FrameType::kAuth, 0, "\x13\x37 not a handshake");
+    SendAll(fd.get(), frame);
+    EXPECT_TRUE(ClosedByPeer(fd.get()));
+  }
+  {
+    // Random bytes after the HELLO.
+    net::UniqueFd fd = Dial(bus_ports_[0]);
+    std::string in;
+    ASSERT_EQ(HelloAndChallenge(fd.get(), &in, digest, nonce).size(), kBusNonceSize);
+    SendAll(fd.get(), std::string("\xde\xad\xbe\xef\xff\xff\xff\xff\xff\xff\xff\xff\xff", 13));
+    EXPECT_TRUE(ClosedByPeer(fd.get()));
+  }
+  {
+    // A HELLO whose nonce is too short: no CHALLENGE, closed.
+    net::UniqueFd fd = Dial(bus_ports_[0]);
+    std::string in;
+    EXPECT_EQ(HelloAndChallenge(fd.get(), &in, digest, "short"), "");
+    EXPECT_TRUE(ClosedByPeer(fd.get()));
+  }
+  const std::string log = testing::internal::GetCapturedStderr();
+  EXPECT_NE(log.find("frame type 6 before AUTH"), std::string::npos) << log;
+  EXPECT_NE(log.find("HELLO nonce of 5 bytes"), std::string::npos) << log;
+  // The real link was never disturbed.
+  EXPECT_TRUE(AllFormed());
+  Collector c;
+  Forward(1, 0, {"ECHO", "ok"}, c.Callback(0));
+  ASSERT_TRUE(c.WaitFor(1));
+  EXPECT_TRUE(c.Ok(0));
+}
+
+TEST_F(BusTest, OlderProtocolVersionIsRefusedWithAClearLine) {
+  StartCluster(2);
+  ASSERT_TRUE(WaitUntil([&] { return AllFormed(); }));
+  testing::internal::CaptureStderr();
+  net::UniqueFd fd = Dial(bus_ports_[0]);
+  Handshake hello;
+  hello.version = 1;
+  hello.from = "n1";
+  hello.to = "n0";
+  hello.digest = map_->Digest();
+  SendAll(fd.get(), HandshakeFrame(FrameType::kHello, hello));
+  std::string in, payload;
+  FrameType type;
+  ASSERT_TRUE(ReadFrame(fd.get(), &in, &type, &payload));
+  EXPECT_EQ(type, FrameType::kRefuse);
+  EXPECT_TRUE(ClosedByPeer(fd.get()));
+  const std::string log = testing::internal::GetCapturedStderr();
+  EXPECT_NE(log.find("speaking cluster bus protocol version 1: this node speaks version 2"),
+            std::string::npos)
+      << log;
+}
+
+TEST_F(SilentPeerTest, ReflectedProofIsRefused) {
+  testing::internal::CaptureStderr();
+  auto peer = StartWithSilentPeer(/*handshake=*/true, SmallTimeouts(), /*reflect=*/true);
+  ASSERT_NE(peer, nullptr);
+  ASSERT_TRUE(WaitUntil([&] { return buses_[0]->Stats().peers[0].auth_failed; }));
+  EXPECT_FALSE(buses_[0]->IsFormed());
+  EXPECT_FALSE(buses_[0]->LinkUp(1));
+  buses_[0]->Stop();
+  const std::string log = testing::internal::GetCapturedStderr();
+  EXPECT_NE(log.find("node n0 refuses node n1"), std::string::npos) << log;
+  EXPECT_NE(log.find("could not prove it holds the same cluster secret"), std::string::npos)
+      << log;
+}
+
+using testing_util::NonLoopbackAddress;
+
+// Connects to 127.0.0.1:port from the local address `source` (so the bus sees a peer
+// that is not on loopback), sends a HELLO and says whether a CHALLENGE came back.
+bool ChallengedFrom(in_addr_t source, uint16_t port, const std::string& digest) {
+  net::UniqueFd fd(::socket(AF_INET, SOCK_STREAM, 0));
+  sockaddr_in from{};
+  from.sin_family = AF_INET;
+  from.sin_addr.s_addr = source;
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  to.sin_port = htons(port);
+  if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&from), sizeof(from)) != 0 ||
+      ::connect(fd.get(), reinterpret_cast<sockaddr*>(&to), sizeof(to)) != 0) {
+    ADD_FAILURE() << "cannot connect from the external address: " << std::strerror(errno);
+    return false;
+  }
+  timeval tv{};
+  tv.tv_sec = 5;
+  ::setsockopt(fd.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  std::string in;
+  return HelloAndChallenge(fd.get(), &in, digest, std::string(kBusNonceSize, 'N')).size() ==
+         kBusNonceSize;
+}
+
+TEST_F(BusTest, ProtectedModeWithoutASecretRefusesOtherHosts) {
+  std::optional<in_addr_t> external = NonLoopbackAddress();
+  if (!external) GTEST_SKIP() << "no non-loopback IPv4 interface";
+  for (const bool with_secret : {false, true}) {
+    std::vector<NodeInfo> nodes(2);
+    for (int i = 0; i < 2; ++i) {
+      nodes[i].name = "n" + std::to_string(i);
+      nodes[i].host = "0.0.0.0";  // reachable from other hosts
+      nodes[i].port = PickPort();
+      nodes[i].bus_port = PickPort();
+    }
+    Result<SlotMap> map = SlotMap::Build(nodes);
+    ASSERT_TRUE(map.ok()) << map.status().ToString();
+    auto shared = std::make_shared<const SlotMap>(std::move(*map));
+    FakeExecutor e("n0");
+    BusOptions o = SmallTimeouts();
+    o.map = shared;
+    o.self = "n0";
+    if (with_secret) o.secret = "s3cret";
+    testing::internal::CaptureStderr();
+    auto bus = Bus::Start(o, &e);
+    ASSERT_TRUE(bus.ok()) << bus.status().ToString();
+    const bool challenged = ChallengedFrom(*external, nodes[0].bus_port, shared->Digest());
+    // A loopback peer is always let in.
+    net::UniqueFd local = Dial(nodes[0].bus_port);
+    std::string in;
+    const bool local_challenged =
+        HelloAndChallenge(local.get(), &in, shared->Digest(), std::string(kBusNonceSize, 'N'))
+            .size() == kBusNonceSize;
+    (*bus)->Stop();
+    const std::string log = testing::internal::GetCapturedStderr();
+    EXPECT_EQ(challenged, with_secret);
+    EXPECT_TRUE(local_challenged);
+    if (!with_secret) {
+      EXPECT_NE(log.find("protected mode: closing connection from"), std::string::npos) << log;
+    }
+  }
 }
 
 TEST_F(BusTest, StartFailsWhenTheBusPortIsTaken) {

@@ -194,6 +194,9 @@ Result<std::unique_ptr<ClusterNode>> ClusterNode::Start(const Config& config,
   options.map = map;
   options.self = config.node_name;
   options.request_timeout_ms = config.cluster_timeout_ms;
+  // The bus secret: cluster.secret, else the client password (docs/security.md).
+  options.secret = config.cluster_secret.empty() ? config.requirepass : config.cluster_secret;
+  options.protected_mode = config.protected_mode;
   Result<std::unique_ptr<cluster::Bus>> bus = cluster::Bus::Start(options, node.get());
   if (!bus.ok()) return bus.status();
   node->bus_ = std::move(bus).value();

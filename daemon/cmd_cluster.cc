@@ -52,6 +52,7 @@ std::string LinkState(const ClusterNode& node, int index, const cluster::BusStat
   if (index == node.self_index()) return "myself";
   const cluster::PeerStats peer = PeerOf(stats, node.map()->nodes()[index].name);
   if (peer.mismatch) return "mismatch";
+  if (peer.auth_failed) return "auth-failed";
   return peer.link_up ? "reachable" : "unreachable";
 }
 
@@ -81,8 +82,11 @@ std::vector<std::string> InfoLines(const ClusterNode& node) {
   const int64_t now = NowMillis();
   for (const cluster::PeerStats& p : stats.peers) {
     std::string heard = p.last_heard_ms == 0 ? "never" : std::to_string(now - p.last_heard_ms);
-    lines.push_back("peer_" + p.name + ":address=" + p.address +
-                    ",link=" + (p.mismatch ? "mismatch" : p.link_up ? "up" : "down") +
+    const char* link = p.mismatch      ? "mismatch"
+                       : p.auth_failed ? "auth-failed"
+                       : p.link_up     ? "up"
+                                       : "down";
+    lines.push_back("peer_" + p.name + ":address=" + p.address + ",link=" + link +
                     ",last_heard_ms_ago=" + heard + ",forwarded=" + std::to_string(p.forwarded) +
                     ",failed=" + std::to_string(p.failed) + ",served=" + std::to_string(p.served));
   }

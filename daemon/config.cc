@@ -233,6 +233,9 @@ constexpr Setting kSettings[] = {
     {"cluster.request_timeout_ms", "", "", "MS", Kind::kInteger, &kClusterTimeoutRange,
      StoreInt<&Config::cluster_timeout_ms>, ShowInt<&Config::cluster_timeout_ms>,
      "a request forwarded to another node fails (CLUSTERDOWN) after this long"},
+    {"cluster.secret", "", "", "SECRET", Kind::kString, nullptr,
+     StoreString<&Config::cluster_secret>, ShowString<&Config::cluster_secret>,
+     "secret the nodes prove on the cluster bus; empty: server.requirepass (file only)"},
 };
 
 // The [[cluster.nodes]] key, checked apart from kSettings (an array of tables).

@@ -91,6 +91,10 @@ struct Config {
   std::vector<ClusterNodeConfig> cluster_nodes;
   // A request forwarded to another node fails with CLUSTERDOWN after this long.
   int cluster_timeout_ms = 2000;  // cluster.request_timeout_ms
+  // The secret every node proves it holds when linking on the cluster bus (file only:
+  // a flag would show it in ps). Empty: server.requirepass is used; with neither,
+  // protected mode lets only loopback peers link (docs/security.md).
+  std::string cluster_secret;     // cluster.secret
   std::string config_file;  // -f FILE          (the file itself; no key)
 
   // The number of event-loop threads to run: `threads`, or when that is 0 the

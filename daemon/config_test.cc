@@ -379,6 +379,7 @@ TEST_F(ConfigTest, ClusterNodesAreReadInOrderWithTheirOptionalKeys) {
 enabled = true
 name = "node1"
 request_timeout_ms = 500
+secret = "s3cret"
 [[cluster.nodes]]
 name = "node0"
 host = "127.0.0.1"
@@ -394,6 +395,7 @@ slots = ["0-100", "4000"]
   EXPECT_TRUE(config->cluster);
   EXPECT_EQ(config->node_name, "node1");
   EXPECT_EQ(config->cluster_timeout_ms, 500);
+  EXPECT_EQ(config->cluster_secret, "s3cret");
   ASSERT_EQ(config->cluster_nodes.size(), 2u);
   EXPECT_EQ(config->cluster_nodes[0].name, "node0");
   EXPECT_EQ(config->cluster_nodes[0].host, "127.0.0.1");

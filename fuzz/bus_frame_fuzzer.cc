@@ -75,7 +75,8 @@ void CheckHandshake(std::string_view payload) {
   cluster::Handshake back;
   FUZZ_CHECK(cluster::DecodeHandshake(cluster::EncodeHandshake(h), &back).ok());
   FUZZ_CHECK(back.from == h.from && back.to == h.to && back.digest == h.digest &&
-             back.reason == h.reason && back.version == h.version);
+             back.reason == h.reason && back.version == h.version && back.nonce == h.nonce &&
+             back.proof == h.proof);
 }
 
 void CheckRequest(std::string_view payload) {
@@ -102,6 +103,8 @@ void CheckPayload(const Frame& f) {
     case FrameType::kHello:
     case FrameType::kHelloAck:
     case FrameType::kRefuse:
+    case FrameType::kChallenge:
+    case FrameType::kAuth:
       CheckHandshake(f.payload);
       break;
     case FrameType::kRequest:

@@ -6,7 +6,6 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
-#include <ifaddrs.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -30,6 +29,7 @@
 #include "common/clock.h"
 #include "gtest/gtest.h"
 #include "net/proto/reply_builder.h"
+#include "tests/util/interfaces.h"
 
 namespace memento::net {
 namespace {
@@ -1064,20 +1064,7 @@ TEST_F(ServerTest, WithoutAPasswordTheNormalLimitsApplyFromTheStart) {
   EXPECT_EQ(client->ReadLine(), twenty_kb);
 }
 
-// The first IPv4 address of an interface that is up and not loopback, in network
-// byte order; nullopt if the machine has none.
-std::optional<in_addr_t> NonLoopbackAddress() {
-  ifaddrs* list = nullptr;
-  if (::getifaddrs(&list) != 0) return std::nullopt;
-  std::optional<in_addr_t> found;
-  for (ifaddrs* i = list; i != nullptr && !found; i = i->ifa_next) {
-    if (i->ifa_addr == nullptr || i->ifa_addr->sa_family != AF_INET) continue;
-    const in_addr_t address = reinterpret_cast<const sockaddr_in*>(i->ifa_addr)->sin_addr.s_addr;
-    if ((ntohl(address) >> 24) != 127) found = address;
-  }
-  ::freeifaddrs(list);
-  return found;
-}
+using testing_util::NonLoopbackAddress;
 
 TEST_F(ServerTest, ProtectedModeRefusesNonLoopbackPeersWithoutAPassword) {
   std::optional<in_addr_t> external = NonLoopbackAddress();

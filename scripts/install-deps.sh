@@ -6,6 +6,8 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config g++ clang ccache
   liblmdb-dev libzstd-dev libtomlplusplus-dev
+  # HMAC-SHA256 and nonces of the cluster bus handshake (OpenSSL's libcrypto).
+  libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   # Client tests (tests/clients/) and the comparison benchmark (bench/compare.sh).
   redis-server redis-tools python3 python3-redis tmux

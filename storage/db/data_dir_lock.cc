@@ -6,10 +6,9 @@
 
 #include <cerrno>
 #include <cstring>
-#include <filesystem>
-#include <system_error>
 
 #include "storage/db/layout.h"
+#include "storage/file_modes.h"
 
 namespace memento::db {
 namespace {
@@ -34,13 +33,15 @@ Result<std::unique_ptr<DataDirLock>> DataDirLock::Exclusive(const std::string& d
   const std::string path = LockPath(data_dir);
   std::unique_ptr<DataDirLock> lock(new DataDirLock());
   if (options.create) {
-    std::error_code ec;
-    std::filesystem::create_directories(data_dir, ec);
-    if (ec) {
-      return Status::IOError("cannot create data directory " + data_dir + ": " + ec.message());
+    // 0700 when created (an existing directory keeps the operator's mode); LOCK is 0600
+    // (storage/file_modes.h, docs/security.md).
+    if (Status made = storage::CreatePrivateDirs(data_dir); !made.ok()) {
+      return Status::IOError("cannot create data directory " + data_dir + ": " +
+                             std::string(made.message()));
     }
   }
-  lock->fd_ = ::open(path.c_str(), O_RDWR | O_CLOEXEC | (options.create ? O_CREAT : 0), 0644);
+  lock->fd_ = options.create ? storage::OpenPrivateFile(path, O_RDWR)
+                             : ::open(path.c_str(), O_RDWR | O_CLOEXEC);
   if (lock->fd_ < 0) {
     if (errno == ENOENT && !options.create) return lock;  // nobody ever ran here
     return Status::FromErrno("open " + path, errno);

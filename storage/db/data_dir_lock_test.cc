@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -51,6 +52,12 @@ TEST_F(DataDirLockTest, ExclusiveCreatesTheDirectoryAndWritesItsPid) {
   EXPECT_TRUE(lock->held());
   EXPECT_TRUE(std::filesystem::is_directory(dir_));
   EXPECT_EQ(ReadLockFile(), pid_ + "\n");
+  // Private whatever the umask (storage/file_modes.h).
+  struct stat st;
+  ASSERT_EQ(::stat(dir_.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0700u);
+  ASSERT_EQ(::stat(LockPath(dir_).c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
 }
 
 TEST_F(DataDirLockTest, SecondExclusiveIsBusyAndNamesTheHoldersPid) {

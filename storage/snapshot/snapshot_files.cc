@@ -9,7 +9,9 @@
 #include <filesystem>
 #include <system_error>
 
+#include "storage/file_modes.h"
 #include "storage/snapshot/snapshot_format.h"
+#include "storage/wal/file.h"
 
 namespace memento::snapshot {
 namespace {
@@ -83,30 +85,23 @@ Result<std::string> ReadCurrentFile(const std::string& dir) {
 Status WriteCurrentFile(const std::string& dir, std::string_view env_name) {
   const std::string tmp = dir + "/" + kCurrentFileName + kTempSuffix;
   const std::string path = dir + "/" + kCurrentFileName;
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  const int fd = storage::OpenPrivateFile(tmp, O_WRONLY | O_TRUNC);
   if (fd < 0) return Status::FromErrno("create " + tmp, errno);
   std::string contents(env_name);
   contents += '\n';
   Status s = WriteAll(fd, contents, tmp);
   if (s.ok() && ::fsync(fd) != 0) s = Status::FromErrno("fsync " + tmp, errno);
   if (::close(fd) != 0 && s.ok()) s = Status::FromErrno("close " + tmp, errno);
-  if (s.ok() && ::rename(tmp.c_str(), path.c_str()) != 0) {
-    s = Status::FromErrno("rename " + tmp + " to " + path, errno);
-  }
   if (!s.ok()) {
     ::unlink(tmp.c_str());
     return s;
   }
-  return SyncPath(dir);
+  s = wal::RenameAndSyncDir(wal::PosixFileSystem(), tmp, path);
+  if (!s.ok()) ::unlink(tmp.c_str());  // a no-op if the rename happened
+  return s;
 }
 
-Status CreateDir(const std::string& path) {
-  if (::mkdir(path.c_str(), 0755) == 0) return Status::OK();
-  const int err = errno;
-  struct stat st;
-  if (err == EEXIST && ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) return Status::OK();
-  return Status::FromErrno("mkdir " + path, err);
-}
+Status CreateDir(const std::string& path) { return storage::CreatePrivateDir(path); }
 
 Status SyncPath(const std::string& path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);

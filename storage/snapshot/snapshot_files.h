@@ -32,7 +32,7 @@ Result<std::string> ReadCurrentFile(const std::string& dir);
 // over CURRENT and fsyncs `dir`.
 Status WriteCurrentFile(const std::string& dir, std::string_view env_name);
 
-// mkdir; OK if `path` already is a directory.
+// mkdir with mode 0700 (storage/file_modes.h); OK if `path` already is a directory.
 Status CreateDir(const std::string& path);
 // fsync of a file or a directory (a directory's fsync makes its entries durable).
 Status SyncPath(const std::string& path);

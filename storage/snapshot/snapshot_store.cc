@@ -29,11 +29,13 @@
 
 #include "common/logging.h"
 #include "common/coding.h"
+#include "storage/file_modes.h"
 #include "storage/snapshot/lmdb_util.h"
 #include "storage/snapshot/long_key.h"
 #include "storage/snapshot/record_codec.h"
 #include "storage/snapshot/snapshot_files.h"
 #include "storage/snapshot/snapshot_format.h"
+#include "storage/wal/file.h"
 
 namespace memento::snapshot {
 
@@ -215,13 +217,18 @@ Result<std::unique_ptr<SnapshotStore::Env>> SnapshotStore::OpenEnv(const std::st
   // read_only: MDB_RDONLY, so that a tool can read while the daemon writes (LMDB
   // supports readers in other processes; they only take a slot in lock.mdb).
   rc = mdb_env_open(e->env, env_dir.c_str(), MDB_NOTLS | (options.read_only ? MDB_RDONLY : 0),
-                    0644);
+                    storage::kPrivateFileMode);
   if (rc != MDB_SUCCESS) {
     if (rc == EAGAIN) {
       return Status::Busy("mdb_env_open " + env_dir +
                           ": the LMDB lock is held by another process; stop it first");
     }
     return LmdbStatus(rc, "mdb_env_open", env_dir);
+  }
+  if (!options.read_only) {
+    // LMDB's mode argument goes through the umask: make it exactly 0600.
+    MEMENTO_RETURN_IF_ERROR(storage::MakeFilePrivate(env_dir + "/data.mdb"));
+    MEMENTO_RETURN_IF_ERROR(storage::MakeFilePrivate(env_dir + "/lock.mdb"));
   }
   if (mdb_env_get_maxkeysize(e->env) < static_cast<int>(kMaxShortKeySize)) {
     return Status::NotSupported(
@@ -753,6 +760,8 @@ Status SnapshotStore::CopyEnvCompacted(const std::string& env_dir) const {
   // renumbered, so the copy is as small as the data. LMDB does not fsync the copy.
   const int rc = mdb_env_copy2(env_->env, env_dir.c_str(), MDB_CP_COMPACT);
   if (rc != MDB_SUCCESS) return LmdbStatus(rc, "mdb_env_copy2 (compact) to", env_dir);
+  // mdb_env_copy2 creates the copy 0666 minus the umask.
+  MEMENTO_RETURN_IF_ERROR(storage::MakeFilePrivate(env_dir + "/data.mdb"));
   MEMENTO_RETURN_IF_ERROR(SyncPath(env_dir + "/data.mdb"));
   return SyncPath(env_dir);
 }
@@ -813,10 +822,7 @@ Status SnapshotStore::Compact() {
   };
   if (s.ok()) step("copied");
   // 2. Give it its final name, then 3. point CURRENT at it.
-  if (s.ok() && ::rename(tmp_dir.c_str(), new_dir.c_str()) != 0) {
-    s = Status::FromErrno("rename " + tmp_dir + " to " + new_dir, errno);
-  }
-  if (s.ok()) s = SyncPath(dir_);
+  if (s.ok()) s = wal::RenameAndSyncDir(wal::PosixFileSystem(), tmp_dir, new_dir);
   if (s.ok()) step("renamed");
   bool current_durable = true;
   if (s.ok()) {

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "common/coding.h"
+#include "storage/file_modes.h"
 #include "storage/snapshot/lmdb_util.h"
 #include "storage/snapshot/long_key.h"
 #include "storage/snapshot/record_codec.h"
@@ -154,7 +155,7 @@ Status Verifier::Run(const std::string& dir) {
   // MDB_RDONLY: LMDB never writes data.mdb; with MDB_NOLOCK it does not touch lock.mdb
   // either. The map size LMDB uses is the one recorded in the environment.
   const unsigned flags = MDB_RDONLY | MDB_NOTLS | (options_.exclusive ? MDB_NOLOCK : 0u);
-  rc = mdb_env_open(env.env, report_->env_dir.c_str(), flags, 0644);
+  rc = mdb_env_open(env.env, report_->env_dir.c_str(), flags, storage::kPrivateFileMode);
   if (rc != MDB_SUCCESS) {
     const Status s = LmdbStatus(rc, "mdb_env_open (read-only)", report_->env_dir);
     if (s.IsCorruption() || s.code() == Status::Code::kNotSupported) {

@@ -8,6 +8,8 @@
 #include <cerrno>
 #include <utility>
 
+#include "storage/file_modes.h"
+
 namespace memento::wal {
 namespace {
 
@@ -93,7 +95,7 @@ class PosixRandomAccessFile final : public RandomAccessFile {
 class PosixFileSystemImpl final : public FileSystem {
  public:
   Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path) override {
-    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    const int fd = storage::OpenPrivateFile(path, O_WRONLY | O_TRUNC);
     if (fd < 0) return Status::FromErrno(Op("create", path), errno);
     return std::unique_ptr<WritableFile>(std::make_unique<PosixWritableFile>(path, fd));
   }
@@ -132,11 +134,7 @@ class PosixFileSystemImpl final : public FileSystem {
   }
 
   Status CreateDirIfMissing(const std::string& dir) override {
-    if (::mkdir(dir.c_str(), 0755) == 0) return Status::OK();
-    const int err = errno;
-    struct stat st;
-    if (err == EEXIST && ::stat(dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) return Status::OK();
-    return Status::FromErrno(Op("mkdir", dir), err);
+    return storage::CreatePrivateDir(dir);
   }
 
   Status RemoveFile(const std::string& path) override {
@@ -186,6 +184,18 @@ std::string JoinPath(std::string_view dir, std::string_view name) {
   if (!path.empty() && path.back() != '/') path += '/';
   path += name;
   return path;
+}
+
+std::string ParentDir(std::string_view path) {
+  const size_t slash = path.find_last_of('/');
+  if (slash == std::string_view::npos) return ".";
+  if (slash == 0) return "/";
+  return std::string(path.substr(0, slash));
+}
+
+Status RenameAndSyncDir(FileSystem* fs, const std::string& from, const std::string& to) {
+  MEMENTO_RETURN_IF_ERROR(fs->RenameFile(from, to));
+  return fs->SyncDir(ParentDir(to));
 }
 
 }  // namespace memento::wal

@@ -78,4 +78,14 @@ FileSystem* PosixFileSystem();
 // "dir/name", without doubling a trailing '/'.
 std::string JoinPath(std::string_view dir, std::string_view name);
 
+// The directory holding `path`: "a/b" for "a/b/c", "." for "c", "/" for "/c".
+std::string ParentDir(std::string_view path);
+
+// rename(from, to), then fsync of the directory holding `to`, so that the new name
+// survives a power loss: until the directory is synced, a rename reported done can be
+// undone by a crash (the file reappears under `from`, or `to` keeps its old contents).
+// The one way memento publishes a file (dumps, CURRENT, compacted snapshots). Both
+// paths must be in the same directory or the source's directory entry is not synced.
+Status RenameAndSyncDir(FileSystem* fs, const std::string& from, const std::string& to);
+
 }  // namespace memento::wal

@@ -1,5 +1,7 @@
 #include "storage/wal/file.h"
 
+#include <sys/stat.h>
+
 #include <gtest/gtest.h>
 
 #include <cerrno>
@@ -98,9 +100,48 @@ TEST_F(FileTest, TruncateCutsTheFile) {
   EXPECT_EQ(ReadAll(Path("a")), "0123");
 }
 
+mode_t ModeOf(const std::string& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) return 0;
+  return st.st_mode & 07777;
+}
+
+// The data files hold every value: 0600 files and 0700 directories, whatever the
+// umask (docs/security.md).
+TEST_F(FileTest, NewFilesAre0600AndNewDirectories0700WhateverTheUmask) {
+  const mode_t saved = ::umask(0);
+  int i = 0;
+  for (const mode_t mask : {mode_t{0}, mode_t{022}, mode_t{077}, mode_t{0277}}) {
+    ::umask(mask);
+    const std::string dir = Path("d" + std::to_string(i));
+    const std::string file = Path("f" + std::to_string(i++));
+    ASSERT_TRUE(fs_->CreateDirIfMissing(dir).ok());
+    auto f = Create(fs_, file);
+    ASSERT_NE(f, nullptr);
+    ASSERT_TRUE(f->Append("x").ok());  // still writable under a umask of 0277
+    EXPECT_EQ(ModeOf(dir), 0700u) << "umask " << mask;
+    EXPECT_EQ(ModeOf(file), 0600u) << "umask " << mask;
+  }
+  ::umask(saved);
+}
+
+TEST_F(FileTest, AnExistingDirectoryKeepsTheOperatorsMode) {
+  const std::string dir = Path("shared");
+  ASSERT_EQ(::mkdir(dir.c_str(), 0750), 0);
+  ASSERT_EQ(::chmod(dir.c_str(), 0750), 0);
+  ASSERT_TRUE(fs_->CreateDirIfMissing(dir).ok());
+  EXPECT_EQ(ModeOf(dir), 0750u);
+}
+
 TEST(JoinPathTest, AddsOneSlash) {
   EXPECT_EQ(JoinPath("a", "b"), "a/b");
   EXPECT_EQ(JoinPath("a/", "b"), "a/b");
+}
+
+TEST(ParentDirTest, CutsTheLastComponent) {
+  EXPECT_EQ(ParentDir("a/b/c"), "a/b");
+  EXPECT_EQ(ParentDir("c"), ".");
+  EXPECT_EQ(ParentDir("/c"), "/");
 }
 
 // ---- The fault-injecting file system ----
@@ -119,6 +160,24 @@ TEST_F(FaultInjectionTest, PassesThroughAndCounts) {
   EXPECT_EQ(faulty_.syncs(), 1u);
   EXPECT_EQ(faulty_.dir_syncs(), 1u);
   EXPECT_EQ(ReadAll(Path("a")), "abc");
+}
+
+// A rename is only durable once its directory is synced: the helper the dump, CURRENT
+// and compaction publish through does both.
+TEST_F(FaultInjectionTest, RenameAndSyncDirSyncsTheDirectory) {
+  auto f = Create(&faulty_, Path("backup.tmp"));
+  ASSERT_TRUE(f->Append("dump").ok());
+  ASSERT_TRUE(f->Close().ok());
+  ASSERT_EQ(faulty_.dir_syncs(), 0u);
+  ASSERT_TRUE(RenameAndSyncDir(&faulty_, Path("backup.tmp"), Path("backup")).ok());
+  EXPECT_EQ(faulty_.dir_syncs(), 1u);
+  EXPECT_EQ(ReadAll(Path("backup")), "dump");
+  EXPECT_FALSE(faulty_.GetFileSize(Path("backup.tmp")).ok());
+  // A failed rename syncs nothing and says which.
+  Status s = RenameAndSyncDir(&faulty_, Path("missing"), Path("x"));
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(s.ToString().find("rename"), std::string::npos) << s.ToString();
+  EXPECT_EQ(faulty_.dir_syncs(), 1u);
 }
 
 TEST_F(FaultInjectionTest, FailedWriteWritesThePartialPrefixThenFails) {

@@ -99,10 +99,13 @@ class TestCluster {
     }
   }
 
-  // The config file of node i listing `ports` as the cluster's nodes.
-  void WriteConfig(int i, const std::string& path, const std::vector<uint16_t>& ports) {
+  // The config file of node i listing `ports` as the cluster's nodes (and, if not
+  // empty, `secret` as its cluster.secret).
+  void WriteConfig(int i, const std::string& path, const std::vector<uint16_t>& ports,
+                   const std::string& secret = "") {
     std::ofstream out(path);
     out << "[cluster]\nenabled = true\nname = \"node" << i << "\"\nrequest_timeout_ms = 1500\n";
+    if (!secret.empty()) out << "secret = \"" << secret << "\"\n";
     for (size_t n = 0; n < ports.size(); ++n) {
       out << "[[cluster.nodes]]\nname = \"node" << n << "\"\nhost = \"127.0.0.1\"\nport = "
           << ports[n] << "\n";
@@ -445,6 +448,47 @@ TEST(ClusterStartTest, NodesWithDifferentNodeListsRefuseToForm) {
   EXPECT_THAT(RespCall(c, {"GET", KeyOn(1, 2, "x")}), StartsWith("-CLUSTERDOWN"));
   Client info = cluster.Connect(0);
   EXPECT_THAT(RespCall(info, {"CLUSTER", "INFO"}), HasSubstr("link=mismatch"));
+}
+
+TEST(ClusterStartTest, NodesWithDifferentSecretsNeverFormAndWithTheSameSecretForm) {
+  TestCluster cluster(2);
+  std::vector<uint16_t> ports{cluster.port(0), cluster.port(1)};
+  const std::string secret0 = cluster.ConfigPath(0) + ".secret";
+  const std::string secret1 = cluster.ConfigPath(1) + ".secret";
+  cluster.WriteConfig(0, secret0, ports, "alpha-secret-0123456789");
+  cluster.WriteConfig(1, secret1, ports, "bravo-secret-0123456789");
+  ASSERT_TRUE(cluster.Start(0, secret0));
+  ASSERT_TRUE(cluster.Start(1, secret1));
+  // Each node says which peer it refuses and why.
+  EXPECT_TRUE(cluster.node(0).WaitForLog("node node0 refuses node node1", std::chrono::seconds(10)))
+      << cluster.node(0).Log();
+  EXPECT_TRUE(cluster.node(1).WaitForLog("node node1 refuses node node0", std::chrono::seconds(10)))
+      << cluster.node(1).Log();
+  EXPECT_TRUE(cluster.node(0).WaitForLog("same cluster secret", std::chrono::seconds(10)));
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  for (int i = 0; i < 2; ++i) {
+    const std::string log = cluster.node(i).Log();
+    EXPECT_THAT(log, ::testing::Not(HasSubstr("Cluster successfully formed")));
+    EXPECT_THAT(log, ::testing::Not(HasSubstr("-secret-0123456789")));  // never the secret
+  }
+  {
+    Client c = cluster.Connect(0);
+    EXPECT_THAT(RespCall(c, {"GET", KeyOn(1, 2, "x")}), StartsWith("-CLUSTERDOWN"));
+    Client info = cluster.Connect(0);
+    EXPECT_THAT(RespCall(info, {"CLUSTER", "INFO"}), HasSubstr("link=auth-failed"));
+  }
+  // The same secret on both: they form, and requests cross the bus.
+  cluster.Kill(1);
+  cluster.WriteConfig(1, secret1, ports, "alpha-secret-0123456789");
+  ASSERT_TRUE(cluster.Start(1, secret1));
+  ASSERT_TRUE(cluster.node(0).WaitForLog("Cluster successfully formed", std::chrono::seconds(15)))
+      << cluster.node(0).Log();
+  ASSERT_TRUE(cluster.node(1).WaitForLog("Cluster successfully formed", std::chrono::seconds(15)))
+      << cluster.node(1).Log();
+  const std::string on1 = KeyOn(1, 2, "y");
+  Client c = cluster.Connect(0);
+  EXPECT_EQ(RespCall(c, {"SET", on1, "v"}), "+OK");
+  EXPECT_EQ(RespCall(c, {"GET", on1}), "$v");
 }
 
 TEST(ClusterStartTest, ConfigurationMistakesStopStartUp) {

@@ -164,10 +164,15 @@ bool DaemonProcess::WaitForLog(const std::string& needle, std::chrono::milliseco
 
 int RunToCompletion(const std::vector<std::string>& args, std::string* output,
                     std::chrono::milliseconds timeout) {
+  return RunBinaryToCompletion("memento", args, output, timeout);
+}
+
+int RunBinaryToCompletion(const std::string& binary, const std::vector<std::string>& args,
+                          std::string* output, std::chrono::milliseconds timeout) {
   int pipe_fds[2];
   if (::pipe2(pipe_fds, O_CLOEXEC) != 0) return -1000;
   std::vector<std::string> storage;
-  std::vector<char*> argv = Argv(BinaryPath("memento"), args, &storage);
+  std::vector<char*> argv = Argv(BinaryPath(binary), args, &storage);
   pid_t pid = ::fork();
   if (pid < 0) return -1000;
   if (pid == 0) {

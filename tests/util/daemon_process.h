@@ -85,6 +85,10 @@ class DaemonProcess {
 // returns its exit code and fills *output with stdout+stderr.
 int RunToCompletion(const std::vector<std::string>& args, std::string* output,
                     std::chrono::milliseconds timeout = std::chrono::seconds(10));
+// The same for another binary of this tree ("memento-dump", "memento-restore"...).
+int RunBinaryToCompletion(const std::string& binary, const std::vector<std::string>& args,
+                          std::string* output,
+                          std::chrono::milliseconds timeout = std::chrono::seconds(30));
 
 // A blocking TCP client with time-outs on every read.
 class Client {

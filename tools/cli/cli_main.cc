@@ -3,12 +3,15 @@
 // printing (reply_format), help (command_help) and cluster init (cluster_init).
 
 #include <editline/readline.h>
+#include <langinfo.h>
 #include <unistd.h>
 
+#include <clocale>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "tools/cli/cli_options.h"
@@ -49,7 +52,10 @@ void Print(const std::string& text) {
 // errors. Connection failures are reported per command and never end the session.
 class Session {
  public:
-  explicit Session(const CliOptions& options) : options_(options) {}
+  explicit Session(const CliOptions& options)
+      : options_(options),
+        raw_(options.output == OutputForm::kRaw ||
+             (options.output == OutputForm::kAuto && isatty(STDOUT_FILENO) != 1)) {}
 
   // Connects now (the prompt) instead of at the first command.
   void ConnectEarly() {
@@ -102,6 +108,10 @@ class Session {
       }
       return true;
     }
+    if (raw_) {
+      Print(FormatReplyRaw(*reply));
+      return reply->IsError();
+    }
     const bool lines_bulk =
         IsWord(argv[0], "INFO") || IsWord(argv[0], "CLUSTERINFO") ||
         (argv.size() >= 2 && IsWord(argv[0], "CLUSTER") &&
@@ -144,6 +154,7 @@ class Session {
   }
 
   const CliOptions& options_;
+  const bool raw_;  // redis-cli's raw form (reply_format.h), else the terminal form
   Client client_;
   bool configured_ = false;
   bool was_connected_ = false;
@@ -170,7 +181,32 @@ int RunPiped(Session& session) {
   return failed ? kExitFailure : kExitOk;
 }
 
+// libedit reads keys as characters of LC_CTYPE's encoding. A program starts in the
+// "C" locale whatever the environment says, and there libedit drops every byte above
+// 0x7f: `SET café Zoë` would send `SET caf Zo`. So the prompt takes the environment's
+// LC_CTYPE (LC_CTYPE only: LC_NUMERIC would change how numbers print). When that is
+// ASCII-only ("C", "POSIX", LANG unset, or a locale that is not installed), a UTF-8
+// one is taken instead, since terminals send UTF-8 and an ASCII locale cannot carry
+// those bytes anyway; an 8-bit locale (ISO-8859-1, ...) the user chose is kept.
+// Returns false if no locale could carry the bytes (the caller warns).
+bool UsePromptLocale() {
+  const char* chosen = setlocale(LC_CTYPE, "");
+  const std::string_view codeset = nl_langinfo(CODESET);
+  if (chosen != nullptr && codeset != "ANSI_X3.4-1968" && codeset != "ASCII") return true;
+  for (const char* utf8 : {"C.UTF-8", "C.utf8", "en_US.UTF-8"}) {
+    if (setlocale(LC_CTYPE, utf8) != nullptr) return true;
+  }
+  setlocale(LC_CTYPE, "C");
+  return false;
+}
+
 int RunInteractive(Session& session) {
+  if (!UsePromptLocale()) {
+    fprintf(stderr,
+            "memento-cli: no UTF-8 locale is installed (C.UTF-8): bytes outside ASCII "
+            "typed at the prompt are lost (pipe the commands, or install the locales "
+            "package)\n");
+  }
   std::string history;
   if (const char* home = getenv("HOME"); home != nullptr && home[0] != '\0') {
     history = std::string(home) + "/.memento_cli_history";

@@ -3,7 +3,8 @@
 namespace memento::cli {
 
 std::string CliUsage() {
-  return "Usage: memento-cli [-h HOST] [-p PORT] [--resp | --text] [-a PASSWORD] [COMMAND [ARG ...]]\n"
+  return "Usage: memento-cli [-h HOST] [-p PORT] [--text] [--raw | --no-raw] [-a PASSWORD]\n"
+         "                   [COMMAND [ARG ...]]\n"
          "       memento-cli cluster init HOST:PORT [HOST:PORT ...] [--dir DIR] [--force]\n"
          "\n"
          "A client for the Memento daemon. With a COMMAND, runs it, prints the reply and\n"
@@ -13,8 +14,15 @@ std::string CliUsage() {
          "  -h HOST      server host (default 127.0.0.1). Note: -h is the host, as with\n"
          "               redis-cli; help is --help only\n"
          "  -p PORT      server port (default 6737)\n"
-         "  --resp       speak RESP2 (Redis's protocol): every command, binary-safe values\n"
-         "  --text       speak Memento's text protocol (the default)\n"
+         "  --text       speak Memento's text protocol (the original Memento's) instead of\n"
+         "               RESP2, the default: there SET's value is the rest of the line\n"
+         "               and KEYS takes a prefix\n"
+         "  --resp       speak RESP2, Redis's protocol (the default; kept for scripts):\n"
+         "               every command, as redis-cli, binary-safe values\n"
+         "  --raw        print replies raw (GET prints the value, no quotes): the default\n"
+         "               when stdout is not a terminal, as redis-cli\n"
+         "  --no-raw     print replies as on a terminal (\"value\", (integer) 5, 1) ...)\n"
+         "               also into a pipe\n"
          "  -a PASSWORD  send AUTH PASSWORD on every connection\n"
          "  --help       print this help and exit\n"
          "  --version    print the version and exit\n"
@@ -53,6 +61,10 @@ Result<CliOptions> ParseCliArgs(const std::vector<std::string>& args) {
       options.dialect = client::Dialect::kResp;
     } else if (arg == "--text") {
       options.dialect = client::Dialect::kText;
+    } else if (arg == "--raw") {
+      options.output = OutputForm::kRaw;
+    } else if (arg == "--no-raw") {
+      options.output = OutputForm::kTerminal;
     } else if (arg == "-h") {
       MEMENTO_RETURN_IF_ERROR(value_of(arg, &options.host));
       if (options.host.empty()) return Status::InvalidArgument("-h: the host is empty");

@@ -15,6 +15,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "tests/util/daemon_process.h"
@@ -43,16 +44,18 @@ std::vector<std::string> Lines(const std::string& text) {
   return lines;
 }
 
-// memento-cli as a child process with pipes for stdin, stdout and stderr.
+// memento-cli (or `program`, found on PATH unless it holds a '/') as a child process
+// with pipes for stdin, stdout and stderr.
 class CliProcess {
  public:
-  explicit CliProcess(const std::vector<std::string>& args) {
+  explicit CliProcess(const std::vector<std::string>& args,
+                      const std::string& program = BinaryPath("memento-cli")) {
     int in[2], out[2], err[2];
     if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0) {
       ADD_FAILURE() << "pipe2 failed";
       return;
     }
-    std::vector<std::string> storage = {BinaryPath("memento-cli")};
+    std::vector<std::string> storage = {program};
     storage.insert(storage.end(), args.begin(), args.end());
     std::vector<char*> argv;
     for (std::string& s : storage) argv.push_back(s.data());
@@ -62,7 +65,7 @@ class CliProcess {
       dup2(in[0], STDIN_FILENO);
       dup2(out[1], STDOUT_FILENO);
       dup2(err[1], STDERR_FILENO);
-      execv(argv[0], argv.data());
+      execvp(argv[0], argv.data());
       _exit(127);
     }
     close(in[0]);
@@ -144,11 +147,56 @@ class CliProcess {
   std::optional<int> exit_code_;
 };
 
-CliRun RunCli(const std::vector<std::string>& args, const std::string& input = "") {
-  CliProcess cli(args);
+CliRun RunCli(const std::vector<std::string>& args, const std::string& input = "",
+              const std::string& program = BinaryPath("memento-cli")) {
+  CliProcess cli(args, program);
   if (!input.empty()) cli.Write(input);
   return cli.Finish();
 }
+
+// A real redis-server 7 (scripts/install-deps.sh installs it) on a free loopback port,
+// without persistence; SIGKILLed when this goes away.
+class RedisServer {
+ public:
+  RedisServer() : port_(PickFreePort()) {
+    pid_ = fork();
+    if (pid_ == 0) {
+      const int null = open("/dev/null", O_WRONLY);
+      dup2(null, STDOUT_FILENO);
+      const std::string port = std::to_string(port_);
+      execlp("redis-server", "redis-server", "--port", port.c_str(), "--bind", "127.0.0.1",
+             "--save", "", "--appendonly", "no", static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    const auto deadline = Clock::now() + std::chrono::seconds(10);
+    while (Clock::now() < deadline) {
+      memento::testing::Client probe;
+      if (probe.Connect(port_)) {
+        ready_ = true;
+        return;
+      }
+      int status = 0;
+      if (waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = -1;
+        return;  // exited: not installed, or the port was taken
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
+  ~RedisServer() {
+    if (pid_ > 0) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+  }
+  bool ready() const { return ready_; }
+  uint16_t port() const { return port_; }
+
+ private:
+  uint16_t port_;
+  pid_t pid_ = -1;
+  bool ready_ = false;
+};
 
 // ---- fixture: one daemon for the whole suite --------------------------------------
 
@@ -169,8 +217,15 @@ class CliTest : public ::testing::Test {
     ASSERT_EQ(Cli({"--resp", "FLUSHALL"}).out, "OK\n");
   }
 
-  // memento-cli -p <daemon's port> args...
+  // memento-cli -p <daemon's port> --no-raw args...: replies in the form printed on a
+  // terminal, though stdout is a pipe here (RawOffATerminalAsRedisCli tests the form a
+  // pipe gets by default).
   static CliRun Cli(std::vector<std::string> args, const std::string& input = "") {
+    args.insert(args.begin(), {"-p", std::to_string(daemon_->port()), "--no-raw"});
+    return RunCli(args, input);
+  }
+  // The same without --no-raw: what a script reading memento-cli's stdout gets.
+  static CliRun CliPiped(std::vector<std::string> args, const std::string& input = "") {
     args.insert(args.begin(), {"-p", std::to_string(daemon_->port())});
     return RunCli(args, input);
   }
@@ -193,44 +248,149 @@ DaemonProcess* CliTest::daemon_ = nullptr;
 // ---- one-shot --------------------------------------------------------------------
 
 TEST_F(CliTest, OneShotSetGetInTheTextProtocol) {
-  CliRun set = Cli({"SET", "greeting", "hello world"});
+  CliRun set = Cli({"--text", "SET", "greeting", "hello world"});
   EXPECT_EQ(set.exit_code, 0) << set.err;
   EXPECT_EQ(set.out, "OK\n");
-  CliRun get = Cli({"GET", "greeting"});
+  CliRun get = Cli({"--text", "GET", "greeting"});
   EXPECT_EQ(get.exit_code, 0);
   EXPECT_EQ(get.out, "hello world\n");  // as the daemon sends it
-  EXPECT_EQ(Cli({"GET", "missing"}).out, "(null)\n");
+  EXPECT_EQ(Cli({"--text", "GET", "missing"}).out, "(null)\n");
 }
 
-TEST_F(CliTest, OneShotInRespPrintsLikeRedisCli) {
-  EXPECT_EQ(Cli({"--resp", "SET", "k", "v"}).out, "OK\n");
+TEST_F(CliTest, OneShotSpeaksRespByDefaultAndPrintsLikeRedisCli) {
+  EXPECT_EQ(Cli({"SET", "k", "v"}).out, "OK\n");
+  EXPECT_EQ(Cli({"GET", "k"}).out, "\"v\"\n");
+  EXPECT_EQ(Cli({"GET", "missing"}).out, "(nil)\n");
+  EXPECT_EQ(Cli({"INCRBY", "n", "5"}).out, "(integer) 5\n");
+  EXPECT_EQ(Cli({"MGET", "k", "missing"}).out, "1) \"v\"\n2) (nil)\n");
+  EXPECT_EQ(Cli({"KEYS", "nothing*"}).out, "(empty array)\n");
+  // --resp, once the way to get RESP2, still is.
   EXPECT_EQ(Cli({"--resp", "GET", "k"}).out, "\"v\"\n");
-  EXPECT_EQ(Cli({"--resp", "GET", "missing"}).out, "(nil)\n");
-  EXPECT_EQ(Cli({"--resp", "INCRBY", "n", "5"}).out, "(integer) 5\n");
-  EXPECT_EQ(Cli({"--resp", "MGET", "k", "missing"}).out, "1) \"v\"\n2) (nil)\n");
-  EXPECT_EQ(Cli({"--resp", "KEYS", "nothing*"}).out, "(empty array)\n");
+}
+
+TEST_F(CliTest, RedisHabitsDoWhatTheyDoInRedis) {
+  // Each of these did something else in the text protocol, once the default: the
+  // value stored was "abc EX 60", KEYS took "*" as a prefix, MGET printed a count.
+  EXPECT_EQ(Cli({"SET", "session", "abc", "EX", "60"}).out, "OK\n");
+  EXPECT_EQ(Cli({"GET", "session"}).out, "\"abc\"\n");
+  EXPECT_EQ(Cli({"TTL", "session"}).out, "(integer) 60\n");
+  ASSERT_EQ(Cli({"SET", "other", "x"}).exit_code, 0);
+  EXPECT_EQ(Cli({"KEYS", "*"}).out, "1) \"other\"\n2) \"session\"\n");
+  EXPECT_EQ(Cli({"MGET", "session", "nope"}).out, "1) \"abc\"\n2) (nil)\n");
+}
+
+TEST_F(CliTest, RawOffATerminalAsRedisCli) {
+  // stdout is a pipe here: replies come raw, as from redis-cli, for $(...) in scripts.
+  ASSERT_EQ(CliPiped({"SET", "greeting", "hello world"}).out, "OK\n");
+  EXPECT_EQ(CliPiped({"GET", "greeting"}).out, "hello world\n");
+  EXPECT_EQ(CliPiped({"GET", "missing"}).out, "\n");
+  EXPECT_EQ(CliPiped({"INC", "n", "5"}).out, "5\n");
+  EXPECT_EQ(CliPiped({"MGET", "greeting", "missing", "n"}).out, "hello world\n\n5\n");
+  CliRun error = CliPiped({"INCR", "greeting"});
+  EXPECT_EQ(error.exit_code, 1);  // redis-cli 7.0 exits 0 here; memento-cli keeps 1
+  EXPECT_EQ(error.out, "ERR value is not an integer or out of range\n\n");
+  // --no-raw and --raw choose; the last one wins.
+  EXPECT_EQ(CliPiped({"--no-raw", "GET", "greeting"}).out, "\"hello world\"\n");
+  EXPECT_EQ(CliPiped({"--no-raw", "--raw", "GET", "greeting"}).out, "hello world\n");
+  // The text protocol's replies are lines in either form.
+  EXPECT_EQ(CliPiped({"--text", "GET", "greeting"}).out, "hello world\n");
+}
+
+TEST_F(CliTest, PrintsWhatRedisCliPrintsAgainstRedis) {
+  // The same lines piped into memento-cli against memento, into memento-cli against a
+  // real redis-server, and into redis-cli against that redis-server: the same output,
+  // byte for byte, in the terminal form (--no-raw) and in the raw form a pipe gets.
+  RedisServer redis;
+  ASSERT_TRUE(redis.ready()) << "redis-server did not start (scripts/install-deps.sh "
+                                "installs it)";
+  const std::string redis_port = std::to_string(redis.port());
+  const std::string script =
+      "SET session abc EX 60\n"
+      "GET session\n"
+      "TTL session\n"
+      "SET session:2 \"caf\xc3\xa9 \\x00\\n\"\n"
+      "GET session:2\n"
+      "KEYS session:*\n"
+      "MGET session nope session:2\n"
+      "SET n 10 NX\n"
+      "SET n 11 NX\n"
+      "INCRBY n 5\n"
+      "INCRBYFLOAT n 0.5\n"
+      "GETDEL n\n"
+      "EXISTS session nope session\n"
+      "DEL session nope\n"
+      "GET nope\n"
+      "INCR session:2\n"
+      "ECHO \"two words\"\n"
+      "PING\n"
+      "DBSIZE\n";
+  for (const std::string form : {"--no-raw", "--raw"}) {
+    SCOPED_TRACE(form);
+    ASSERT_EQ(RunCli({"-p", redis_port, "FLUSHALL"}).out, "OK\n");
+    ASSERT_EQ(Cli({"FLUSHALL"}).out, "OK\n");
+    // --raw is redis-cli's default here, and memento-cli's: given explicitly only for
+    // the trace.
+    CliRun memento = CliPiped({form}, script);
+    CliRun against_redis = RunCli({"-p", redis_port, form}, script);
+    CliRun redis_cli = RunCli({"-p", redis_port, form}, script, "redis-cli");
+    ASSERT_EQ(redis_cli.exit_code, 0) << "redis-cli: " << redis_cli.err;
+    EXPECT_EQ(against_redis.out, redis_cli.out);
+    EXPECT_EQ(memento.out, redis_cli.out);
+    const std::string ttl = form == "--raw" ? "abc\n60\n" : "\"abc\"\n(integer) 60\n";
+    EXPECT_NE(memento.out.find(ttl), std::string::npos) << memento.out;
+  }
+  // Without a flag, into a pipe: the raw form, as redis-cli.
+  ASSERT_EQ(Cli({"FLUSHALL"}).out, "OK\n");
+  ASSERT_EQ(RunCli({"-p", redis_port, "FLUSHALL"}).out, "OK\n");
+  EXPECT_EQ(CliPiped({}, script).out, RunCli({"-p", redis_port}, script, "redis-cli").out);
+}
+
+TEST_F(CliTest, MementosOwnCommandsWorkByDefault) {
+  EXPECT_EQ(Cli({"INC", "n", "5"}).out, "(integer) 5\n");
+  EXPECT_EQ(Cli({"DEC", "n"}).out, "(integer) 4\n");
+  EXPECT_EQ(Cli({"INCF", "f", "1.5"}).out, "\"1.5\"\n");
+  ASSERT_EQ(Cli({"SET", "s", "world"}).exit_code, 0);
+  EXPECT_EQ(Cli({"PREPEND", "s", "hello "}).out, "(integer) 11\n");
+  CliRun getp = Cli({"GETP", "s"});
+  EXPECT_EQ(getp.exit_code, 0) << getp.err;
+  std::vector<std::string> lines = Lines(getp.out);
+  ASSERT_EQ(lines.size(), 4u) << getp.out;
+  EXPECT_EQ(lines[0], "1) \"s\"");
+  EXPECT_EQ(lines[1], "2) \"hello world\"");
+  EXPECT_EQ(lines[2].rfind("3) (integer) ", 0), 0u) << lines[2];
+  EXPECT_EQ(lines[3], "4) (integer) -1");
+  EXPECT_EQ(Cli({"GETP", "missing"}).out, "(nil)\n");
+  EXPECT_EQ(Cli({"COUNT"}).out, "(integer) 3\n");
+  EXPECT_EQ(Cli({"FLUSH"}).out, "OK\n");
 }
 
 TEST_F(CliTest, ErrorReplyExitsOne) {
   ASSERT_EQ(Cli({"SET", "text", "abc"}).exit_code, 0);
-  CliRun text = Cli({"INC", "text"});
+  CliRun text = Cli({"--text", "INC", "text"});
   EXPECT_EQ(text.exit_code, 1);
   EXPECT_EQ(text.out, "(error) ERR value is not an integer or out of range\n");
-  CliRun resp = Cli({"--resp", "INCR", "text"});
+  CliRun resp = Cli({"INCR", "text"});
   EXPECT_EQ(resp.exit_code, 1);
   EXPECT_EQ(resp.out, "(error) ERR value is not an integer or out of range\n");
-  CliRun unknown = Cli({"NOSUCHCOMMAND"});
+  CliRun unknown = Cli({"--text", "NOSUCHCOMMAND"});
   EXPECT_EQ(unknown.exit_code, 1);
   EXPECT_EQ(unknown.out, "(Unknown command)\n");
+  CliRun unknown_resp = Cli({"NOSUCHCOMMAND"});
+  EXPECT_EQ(unknown_resp.exit_code, 1);
+  EXPECT_EQ(unknown_resp.out.rfind("(error) ERR unknown command 'NOSUCHCOMMAND'", 0), 0u)
+      << unknown_resp.out;
 }
 
 TEST_F(CliTest, TextProtocolRefusesWordsItCannotCarry) {
-  CliRun run = Cli({"GET", "a b"});
+  CliRun run = Cli({"--text", "GET", "a b"});
   EXPECT_EQ(run.exit_code, 1);
   EXPECT_NE(run.out.find("use --resp"), std::string::npos) << run.out;
   // The value of SET may hold spaces: it is the rest of the line.
-  EXPECT_EQ(Cli({"SET", "k", "a  b "}).out, "OK\n");
-  EXPECT_EQ(Cli({"--resp", "GET", "k"}).out, "\"a  b \"\n");
+  EXPECT_EQ(Cli({"--text", "SET", "k", "a  b "}).out, "OK\n");
+  EXPECT_EQ(Cli({"GET", "k"}).out, "\"a  b \"\n");
+  // RESP2, the default, carries any word.
+  EXPECT_EQ(Cli({"SET", "a b", ""}).out, "OK\n");
+  EXPECT_EQ(Cli({"STRLEN", "a b"}).out, "(integer) 0\n");
 }
 
 // ---- piped -----------------------------------------------------------------------
@@ -261,7 +421,7 @@ TEST_F(CliTest, PipedExitsOneIfAnyReplyWasAnError) {
             std::string::npos)
       << quote.out;
   EXPECT_NE(quote.out.find("\"1\"\n"), std::string::npos);
-  CliRun text = Cli({}, "SET t 1\nINC t\nGET t\n");
+  CliRun text = Cli({"--text"}, "SET t 1\nINC t\nGET t\n");
   EXPECT_EQ(text.exit_code, 0) << text.out;
   EXPECT_EQ(text.out, "OK\nOK\n2\n");
 }
@@ -272,7 +432,7 @@ TEST_F(CliTest, TextMultiLineRepliesAreReadWhole) {
   FillKeys(2000);
   // Each multi-line reply is followed by a PING: its PONG comes right after the
   // reply's last line only if the reply was framed exactly.
-  CliRun run = Cli({}, "KEYS\nPING\nGETP key:7\nPING\nGETP missing\nPING\nINFO\nPING\n"
+  CliRun run = Cli({"--text"}, "KEYS\nPING\nGETP key:7\nPING\nGETP missing\nPING\nINFO\nPING\n"
                        "MGET key:1 nope\nPING\nTIME\nPING\nKEYS nope\nPING\n");
   ASSERT_EQ(run.exit_code, 0) << run.err;
   std::vector<std::string> lines = Lines(run.out);
@@ -310,7 +470,7 @@ TEST_F(CliTest, TextMultiLineRepliesAreReadWhole) {
 
 TEST_F(CliTest, RespMultiLineRepliesAreReadWhole) {
   FillKeys(2000);
-  CliRun run = Cli({"--resp"}, "KEYS *\nPING\nGETP key:7\nPING\nINFO\nPING\n");
+  CliRun run = Cli({}, "KEYS *\nPING\nGETP key:7\nPING\nINFO\nPING\n");
   ASSERT_EQ(run.exit_code, 0) << run.err;
   std::vector<std::string> lines = Lines(run.out);
   ASSERT_GT(lines.size(), 2001u);
@@ -349,7 +509,7 @@ TEST(CliReconnectTest, ReconnectsAfterTheDaemonRestartsOnTheSamePort) {
   ASSERT_TRUE(daemon->Start({"-p", port, "--data-dir", dir.path() + "/data"})) << daemon->Log();
 
   cli.Write("GET a\nPING\n");
-  EXPECT_EQ(cli.WaitForLines(3), (std::vector<std::string>{"OK", "\"1\"", "PONG"}));
+  EXPECT_EQ(cli.WaitForLines(3), (std::vector<std::string>{"OK", "1", "PONG"}));
   CliRun run = cli.Finish();
   EXPECT_EQ(run.exit_code, 0) << run.err;
   EXPECT_NE(run.err.find("reconnected to 127.0.0.1:" + port), std::string::npos) << run.err;
@@ -450,7 +610,8 @@ TEST_F(CliTest, HelpForEveryCommandOfBothProtocols) {
   EXPECT_EQ(piped.exit_code, 0) << piped.err;
   EXPECT_NE(piped.out.find("GET <key>"), std::string::npos);
   EXPECT_NE(piped.out.find("GET key\n"), std::string::npos);
-  EXPECT_NE(piped.out.find("Text protocol (the default):"), std::string::npos);
+  EXPECT_NE(piped.out.find("RESP2 (the default):"), std::string::npos);
+  EXPECT_NE(piped.out.find("Text protocol (memento-cli --text):"), std::string::npos);
   CliRun unknown = RunCli({"help", "nosuch"});
   EXPECT_EQ(unknown.exit_code, 1);
 }

@@ -30,12 +30,21 @@ TEST(CliOptionsTest, DefaultsAndFlags) {
   ASSERT_TRUE(o.ok());
   EXPECT_EQ(o->host, "127.0.0.1");
   EXPECT_EQ(o->port, 6737);
-  EXPECT_EQ(o->dialect, client::Dialect::kText);
-  o = ParseCliArgs({"-h", "::1", "-p", "7001", "--resp", "-a", "pw", "SET", "k", "-5"});
+  EXPECT_EQ(o->dialect, client::Dialect::kResp);  // as redis-cli
+  o = ParseCliArgs({"-h", "::1", "-p", "7001", "--text", "-a", "pw", "SET", "k", "-5"});
   ASSERT_TRUE(o.ok());
   EXPECT_EQ(o->host, "::1");
   EXPECT_EQ(o->port, 7001);
-  EXPECT_EQ(o->dialect, client::Dialect::kResp);
+  EXPECT_EQ(o->dialect, client::Dialect::kText);
+  // --resp, once needed for RESP2, still selects it (scripts that pass it keep working);
+  // the last of --text and --resp wins.
+  EXPECT_EQ(ParseCliArgs({"--resp"})->dialect, client::Dialect::kResp);
+  EXPECT_EQ(ParseCliArgs({"--text", "--resp"})->dialect, client::Dialect::kResp);
+  EXPECT_EQ(ParseCliArgs({"--resp", "--text"})->dialect, client::Dialect::kText);
+  // The output form follows stdout unless --raw or --no-raw says (the last wins).
+  EXPECT_EQ(ParseCliArgs({})->output, OutputForm::kAuto);
+  EXPECT_EQ(ParseCliArgs({"--raw"})->output, OutputForm::kRaw);
+  EXPECT_EQ(ParseCliArgs({"--raw", "--no-raw"})->output, OutputForm::kTerminal);
   EXPECT_EQ(o->password, "pw");
   EXPECT_EQ(o->command, (std::vector<std::string>{"SET", "k", "-5"}));
 }
@@ -102,6 +111,26 @@ TEST(ReplyFormatTest, NestedAndWideArrays) {
   EXPECT_NE(out.find("\n10) \"x\"\n"), std::string::npos);
 }
 
+TEST(ReplyFormatTest, RawLikeRedisCliOffATerminal) {
+  // What redis-cli 7 prints into a pipe (checked against it end to end in cli_test).
+  EXPECT_EQ(FormatReplyRaw(Reply::Status("OK")), "OK\n");
+  EXPECT_EQ(FormatReplyRaw(Reply::Error("ERR bad")), "ERR bad\n\n");
+  EXPECT_EQ(FormatReplyRaw(Reply::Integer(-5)), "-5\n");
+  EXPECT_EQ(FormatReplyRaw(Reply::Bulk(std::string("a \"b\"\x00\xff\r\n", 9))),
+            std::string("a \"b\"\x00\xff\r\n\n", 10));
+  Reply nil;
+  nil.type = Reply::Type::kNil;
+  EXPECT_EQ(FormatReplyRaw(nil), "\n");
+  EXPECT_EQ(FormatReplyRaw(Reply::Array({})), "\n");
+  EXPECT_EQ(FormatReplyRaw(Reply::Array(
+                {Reply::Bulk("a"), nil, Reply::Array({Reply::Integer(1), Reply::Bulk("b")})})),
+            "a\n\n1\nb\n");
+  EXPECT_EQ(FormatReplyRaw(Reply::Text({"2", "a", "b"})), "2\na\nb\n");
+  Reply none;
+  none.type = Reply::Type::kNone;
+  EXPECT_EQ(FormatReplyRaw(none), "");
+}
+
 TEST(ReplyFormatTest, TextRepliesAsSent) {
   EXPECT_EQ(FormatReply(Reply::Text({"2", "a", "b"})), "2\na\nb\n");
   Reply none;
@@ -131,6 +160,10 @@ TEST(CommandHelpTest, ParsesBothProtocolsTables) {
   EXPECT_NE(table.HelpFor("EXIT").find("text protocol only"), std::string::npos);
   EXPECT_EQ(table.HelpFor("OK"), "");
   EXPECT_NE(table.Overview().find("Strings: SET INCR DECR"), std::string::npos) << table.Overview();
+  // RESP2, the default, comes first, in the overview and in each command's help.
+  EXPECT_LT(table.Overview().find("RESP2 (the default):"),
+            table.Overview().find("Text protocol (memento-cli --text):"));
+  EXPECT_LT(set.find("SET key value [NX|XX]"), set.find("SET <key> <value>")) << set;
 }
 
 TEST(CommandHelpTest, BuiltinHelpCoversTheReference) {

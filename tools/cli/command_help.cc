@@ -204,22 +204,22 @@ std::string HelpTable::HelpFor(std::string_view command) const {
   std::string out;
   bool has_text = false;
   bool has_resp = false;
-  // The text protocol first: it is memento-cli's default.
-  for (bool resp : {false, true}) {
+  // RESP2 first: it is memento-cli's default.
+  for (bool resp : {true, false}) {
     for (const CommandForm& form : forms) {
       if (form.resp != resp) continue;
       (resp ? has_resp : has_text) = true;
       if (!out.empty()) out += "\n";
       for (const std::string& synopsis : form.synopses) out += "  " + synopsis + "\n";
-      out += resp ? "  protocol: RESP2 (memento-cli --resp)" : "  protocol: text (the default)";
+      out += resp ? "  protocol: RESP2 (the default)" : "  protocol: text (memento-cli --text)";
       if (!form.group.empty() && form.group != "Commands") out += "; group: " + form.group;
       out += "\n";
       Wrap("reply: " + form.reply, "  ", &out);
       if (!form.notes.empty()) Wrap(form.notes, "  ", &out);
     }
   }
-  if (!has_text) out += "\n  Not served over the text protocol: use memento-cli --resp.\n";
-  if (!has_resp) out += "\n  Not served over RESP2: text protocol only.\n";
+  if (!has_text) out += "\n  Not served over the text protocol (memento-cli --text).\n";
+  if (!has_resp) out += "\n  Not served over RESP2: text protocol only (memento-cli --text).\n";
   return out;
 }
 
@@ -231,16 +231,16 @@ std::string HelpTable::Overview() const {
       "Quoting: \"a b\" and 'a b' are one word; inside double quotes \\n \\r \\t \\\" \\\\ and\n"
       "\\xHH (any byte, \\x00 too) are escapes. Up-arrow recalls history\n"
       "(~/.memento_cli_history).\n\n";
-  out += "Text protocol (the default):\n";
-  std::string text_list;
-  for (const std::string& name : text_names_) text_list += (text_list.empty() ? "" : " ") + name;
-  Wrap(text_list, "  ", &out);
-  out += "\nRESP2 (memento-cli --resp):\n";
+  out += "RESP2 (the default):\n";
   for (const auto& [group, names] : resp_groups_) {
     std::string list = group + ":";
     for (const std::string& name : names) list += " " + name;
     Wrap(list, "  ", &out);
   }
+  out += "\nText protocol (memento-cli --text):\n";
+  std::string text_list;
+  for (const std::string& name : text_names_) text_list += (text_list.empty() ? "" : " ") + name;
+  Wrap(text_list, "  ", &out);
   return out;
 }
 

@@ -50,6 +50,39 @@ void Append(const Reply& reply, size_t indent, std::string* out) {
   }
 }
 
+// One reply in redis-cli's raw form, without the final "\n" of the whole reply.
+void AppendRaw(const Reply& reply, std::string* out) {
+  switch (reply.type) {
+    case Reply::Type::kStatus:
+    case Reply::Type::kBulk:
+      *out += reply.str;
+      return;
+    case Reply::Type::kError:
+      *out += reply.str + "\n";
+      return;
+    case Reply::Type::kInteger:
+      *out += std::to_string(reply.integer);
+      return;
+    case Reply::Type::kNil:
+    case Reply::Type::kNilArray:
+      return;
+    case Reply::Type::kArray:
+      for (size_t i = 0; i < reply.elements.size(); i++) {
+        if (i != 0) *out += '\n';
+        AppendRaw(reply.elements[i], out);
+      }
+      return;
+    case Reply::Type::kText:
+      for (size_t i = 0; i < reply.lines.size(); i++) {
+        if (i != 0) *out += '\n';
+        *out += reply.lines[i];
+      }
+      return;
+    case Reply::Type::kNone:
+      return;
+  }
+}
+
 }  // namespace
 
 std::string QuoteBytes(std::string_view bytes) {
@@ -80,6 +113,14 @@ std::string QuoteBytes(std::string_view bytes) {
 std::string FormatReply(const Reply& reply) {
   std::string out;
   Append(reply, 0, &out);
+  return out;
+}
+
+std::string FormatReplyRaw(const Reply& reply) {
+  if (reply.type == Reply::Type::kNone) return "";
+  std::string out;
+  AppendRaw(reply, &out);
+  out += '\n';
   return out;
 }
 

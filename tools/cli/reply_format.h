@@ -10,7 +10,18 @@
 //                   2) "b"       numbers right-aligned;  (empty array) when empty
 //   text protocol   the lines as the daemon sent them
 //   none            nothing (text QUIT/EXIT)
-// Every line ends with "\n". Pure functions; thread-safe.
+// Every line ends with "\n".
+//
+// FormatReplyRaw: the same reply as redis-cli prints it when stdout is not a terminal
+// (its --raw form), for scripts: `v=$(memento-cli GET k)` gets the bytes stored.
+//   status, bulk    the bytes as they are (no quotes, no escapes)
+//   error           the text, then an extra "\n" (redis-cli's blank line after it)
+//   integer         5
+//   nil, nil array  nothing (an empty line)
+//   array           each element in this form, one per line; nested arrays flattened
+//   text protocol   the lines as the daemon sent them
+//   none            nothing
+// followed by one "\n" (except none). Pure functions; thread-safe.
 #pragma once
 
 #include <string>
@@ -21,6 +32,7 @@
 namespace memento::cli {
 
 std::string FormatReply(const client::Reply& reply);
+std::string FormatReplyRaw(const client::Reply& reply);
 
 // "value" with redis-cli's escapes (the bulk form above).
 std::string QuoteBytes(std::string_view bytes);

@@ -4,6 +4,7 @@
 
 #include <cinttypes>
 #include <cstdio>
+#include <iterator>
 
 #include "common/clock.h"
 #include "common/version.h"
@@ -78,6 +79,22 @@ std::string ShortCount(double n) {
   return buf;
 }
 
+std::string HumanBytes(uint64_t bytes) {
+  if (bytes < 1000) return std::to_string(bytes) + " B";
+  static constexpr const char* kUnits[] = {"KB", "MB", "GB"};
+  uint64_t unit = 1000;
+  uint64_t tenths = 0;
+  size_t i = 0;
+  for (;; unit *= 1000, i++) {
+    // Rounded tenths of `unit`, in integers: a double would make 999,950 bytes
+    // "999.9 KB" or "1000.0 KB" depending on how 999.95 happens to be represented.
+    const uint64_t tenth = unit / 10;
+    tenths = bytes / tenth + (bytes % tenth >= tenth / 2 ? 1 : 0);
+    if (tenths < 10'000 || i + 1 == std::size(kUnits)) break;
+  }
+  return std::to_string(tenths / 10) + "." + std::to_string(tenths % 10) + " " + kUnits[i];
+}
+
 Progress::Progress(std::string label, uint64_t total, std::string unit, ProgressMode mode)
     : label_(std::move(label)),
       total_(total),
@@ -127,9 +144,7 @@ void Progress::Draw(bool final_line) {
   }
   line += "  " + ShortCount(rate) + " " + unit_ + "/s";
   if (bytes_ != 0 && secs > 0) {
-    char mb[32];
-    snprintf(mb, sizeof(mb), "  %.1f MB/s", static_cast<double>(bytes_) / 1e6 / secs);
-    line += mb;
+    line += "  " + HumanBytes(static_cast<uint64_t>(static_cast<double>(bytes_) / secs)) + "/s";
   }
   if (final_line) {
     char took[32];

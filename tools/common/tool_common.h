@@ -26,6 +26,7 @@ enum class ProgressMode { kAuto, kAlways, kNever };
 
 // A progress line on stderr for work that may take more than about a second:
 //   dump  [##########..........]  51%  512,000/1,000,000 keys  402k keys/s  38.1 MB/s  ETA 0:01
+// (the bytes rate in HumanBytes: "640.0 KB/s" for slow work, not "0.6 MB/s").
 // Nothing is drawn during the first second (short work stays silent), then the line
 // is redrawn at most every 100 ms. On a terminal it is rewritten in place with "\r";
 // when forced onto a non-terminal, one plain line is printed per second instead.
@@ -93,5 +94,12 @@ class FlagWalker {
 std::string WithThousands(uint64_t n);
 // "1.5k", "2.3M": short rates for the progress line and summaries.
 std::string ShortCount(double n);
+
+// A size in bytes as people read it, for every tool's summaries and progress line:
+// "0 B", "999 B", "1.0 KB", "38.1 MB", "2.3 GB", "1234.5 GB". Units are decimal
+// (1 KB = 1,000 bytes, as "MB/s" of disks and networks), one decimal rounded to
+// nearest; a figure that would round to 1000.0 takes the next unit ("1.0 MB", not
+// "1000.0 KB"). GB is the largest unit.
+std::string HumanBytes(uint64_t bytes);
 
 }  // namespace memento::tools

@@ -22,6 +22,7 @@
 #include <map>
 #include <optional>
 #include <random>
+#include <regex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -333,6 +334,23 @@ TEST_F(CompactTest, KeepsEveryKeyDropsExpiredAndShrinks) {
   const std::vector<uint64_t> total = SummaryNumbers(run.output, "total");
   ASSERT_GE(total.size(), 2u) << run.output;
   EXPECT_LT(total[1], total[0]) << run.output;
+  // The totals also as people read them, in the unit that fits (3,000 small keys: KB
+  // or MB, never "0.0 MB").
+  std::smatch human;
+  ASSERT_TRUE(std::regex_search(
+      run.output, human,
+      std::regex("\\((\\d+\\.\\d) ([KMG]B) -> (\\d+\\.\\d) ([KMG]B), \\d+\\.\\d% of before\\)")))
+      << run.output;
+  // Each within half a tenth of its unit of the exact figure.
+  const auto expect_about = [&](const std::string& figure, const std::string& unit,
+                                uint64_t exact) {
+    const double scale = unit == "KB" ? 1e3 : unit == "MB" ? 1e6 : 1e9;
+    EXPECT_NEAR(std::stod(figure) * scale, static_cast<double>(exact), scale / 20 + 1)
+        << run.output;
+  };
+  expect_about(human[1], human[2], total[0]);
+  expect_about(human[3], human[4], total[1]);
+  EXPECT_EQ(run.output.find("(0.0 "), std::string::npos) << run.output;
   const std::vector<uint64_t> snapshot = SummaryNumbers(run.output, "snapshot");
   ASSERT_EQ(snapshot.size(), 2u) << run.output;
   const std::vector<uint64_t> wal = SummaryNumbers(run.output, "wal");

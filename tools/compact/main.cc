@@ -83,11 +83,16 @@ void PrintResult(const CompactOptions& options, const CompactResult& r) {
   std::printf("  %-9s %18s %18s   (%s -> %s segments)\n", "wal", Bytes(r.wal_bytes_before).c_str(),
               Bytes(r.wal_bytes_after).c_str(), WithThousands(r.segments_before).c_str(),
               WithThousands(r.segments_after).c_str());
-  std::printf("  %-9s %18s %18s", "total", Bytes(total_before).c_str(), Bytes(total_after).c_str());
+  // The exact figures above, for scripts and for comparing with `ls -l`; the total
+  // also as people read it.
+  std::printf("  %-9s %18s %18s   (%s -> %s", "total", Bytes(total_before).c_str(),
+              Bytes(total_after).c_str(), HumanBytes(total_before).c_str(),
+              HumanBytes(total_after).c_str());
   if (total_before > 0) {
-    std::printf("   (%.1f%% of before)",
+    std::printf(", %.1f%% of before",
                 100.0 * static_cast<double>(total_after) / static_cast<double>(total_before));
   }
+  std::printf(")");
   std::printf("\n  keys      %s (%s expired keys dropped), %s log records folded, LSN %llu\n",
               WithThousands(r.keys).c_str(), WithThousands(r.expired_dropped).c_str(),
               WithThousands(r.records_folded).c_str(), static_cast<unsigned long long>(r.lsn));

@@ -23,6 +23,8 @@
 #include "storage/dump/dump_io.h"
 #include "storage/dump/dump_source.h"
 #include "storage/dump/dump_writer.h"
+#include "storage/file_modes.h"
+#include "storage/wal/file.h"
 #include "tools/common/tool_common.h"
 
 namespace memento::tools {
@@ -204,7 +206,8 @@ int Run(const Flags& f) {
     // Written under a temporary name beside FILE, renamed when complete: FILE is never a
     // half-written dump.
     tmp_path = f.output + ".tmp-" + std::to_string(getpid());
-    fd = ::open(tmp_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    // 0600: a dump holds every key and value (docs/security.md).
+    fd = storage::OpenPrivateFile(tmp_path, O_WRONLY | O_TRUNC);
     if (fd < 0) return Fail("cannot create " + tmp_path + ": " + strerror(errno));
   }
   auto cleanup = [&] {
@@ -271,21 +274,22 @@ int Run(const Flags& f) {
       ::unlink(tmp_path.c_str());
       return Fail("fsync " + tmp_path + ": " + err);
     }
-    if (::rename(tmp_path.c_str(), f.output.c_str()) != 0) {
-      const std::string err = strerror(errno);
-      ::unlink(tmp_path.c_str());
-      return Fail("rename " + tmp_path + " to " + f.output + ": " + err);
+    // The directory is fsynced too: without it a dump reported complete could vanish
+    // (or leave only its .tmp file) after a power loss.
+    s = wal::RenameAndSyncDir(wal::PosixFileSystem(), tmp_path, f.output);
+    if (!s.ok()) {
+      ::unlink(tmp_path.c_str());  // a no-op if the rename happened
+      return Fail(s.ToString());
     }
   }
   if (f.progress != ProgressMode::kNever) {
     const double secs = static_cast<double>(MonotonicMicros() - started_us) / 1e6;
     const uint64_t out_bytes = jsonl ? json.bytes() : writer->bytes_written();
     fprintf(stderr,
-            "%s: %s keys (%.1f MB of keys and values) consistent at LSN %" PRIu64
-            " written to %s (%.1f MB) in %.1f s; %s expired keys skipped%s\n",
-            kProgram, WithThousands(stats.entries).c_str(), static_cast<double>(data_bytes) / 1e6,
-            stats.lsn, to_stdout ? "stdout" : f.output.c_str(),
-            static_cast<double>(out_bytes) / 1e6, secs,
+            "%s: %s keys (%s of keys and values) consistent at LSN %" PRIu64
+            " written to %s (%s) in %.1f s; %s expired keys skipped%s\n",
+            kProgram, WithThousands(stats.entries).c_str(), HumanBytes(data_bytes).c_str(),
+            stats.lsn, to_stdout ? "stdout" : f.output.c_str(), HumanBytes(out_bytes).c_str(), secs,
             WithThousands(stats.expired_skipped).c_str(),
             stats.attempts > 1
                 ? ("; " + std::to_string(stats.attempts) +

@@ -24,6 +24,7 @@
 #include <map>
 #include <optional>
 #include <random>
+#include <regex>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -376,6 +377,35 @@ TEST_F(DumpRestoreTest, PrefixDumpsASubsetAndJsonlIsReadable) {
   EXPECT_EQ(line.substr(0, 50),
             "{\"key\":\"user:2\",\"value\":\"b\\u0000\\\"\\\\\\u00ff\",\"creat");
   EXPECT_FALSE(std::getline(in, line));
+  Stop(&source);
+}
+
+TEST_F(DumpRestoreTest, SummariesPrintSmallSizesInBytesAndKilobytes) {
+  // Sizes below 1 MB were once printed "(0.0 MB)".
+  DaemonProcess source;
+  Start(&source, Dir("src"));
+  WriteAll(source.port(), Data{{"k", Entry{"v", -1}}});
+  const std::string file = Dir("small.mdump");
+  ToolRun r = RunTool("memento-dump", {"--data-dir", Dir("src"), "-o", file});
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find(": 1 keys (2 B of keys and values) consistent at LSN "),
+            std::string::npos)
+      << r.output;
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(r.output, m, std::regex(" written to .* \\((\\d+) B\\) in ")))
+      << r.output;
+  EXPECT_EQ(std::stoull(m[1]), std::filesystem::file_size(file)) << r.output;
+  ToolRun check = RunTool("memento-restore", {"-i", file, "--check"});
+  ASSERT_EQ(check.code, 0) << check.output;
+  EXPECT_NE(check.output.find("1 keys (0 already expired), 2 B of keys and values"),
+            std::string::npos)
+      << check.output;
+
+  WriteAll(source.port(), Data{{"k", Entry{std::string(1499, 'x'), -1}}});
+  r = RunTool("memento-dump", {"--data-dir", Dir("src"), "-o", file});
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find(": 1 keys (1.5 KB of keys and values)"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("0.0 MB"), std::string::npos) << r.output;
   Stop(&source);
 }
 

@@ -34,6 +34,7 @@
 #include "storage/db/layout.h"
 #include "storage/dump/dump_io.h"
 #include "storage/dump/dump_reader.h"
+#include "storage/file_modes.h"
 #include "storage/mutation.h"
 #include "storage/snapshot/snapshot_files.h"
 #include "storage/snapshot/snapshot_store.h"
@@ -299,10 +300,10 @@ int Run(const Flags& f) {
   if (f.check_only) {
     if (f.progress != ProgressMode::kNever) {
       fprintf(stderr,
-              "%s: %s is a valid dump: %s keys (%s already expired), %.1f MB of keys and "
+              "%s: %s is a valid dump: %s keys (%s already expired), %s of keys and "
               "values, from %s, consistent at LSN %" PRIu64 "\n",
               kProgram, f.input.c_str(), WithThousands(trailer.records).c_str(),
-              WithThousands(expired).c_str(), static_cast<double>(trailer.data_bytes) / 1e6,
+              WithThousands(expired).c_str(), HumanBytes(trailer.data_bytes).c_str(),
               header.node.empty() ? "an unnamed node" : header.node.c_str(), header.data_lsn);
     }
     return kExitOk;
@@ -329,8 +330,8 @@ int Run(const Flags& f) {
 
   // 3. The new directory, beside the target.
   (void)snapshot::RemoveTree(tmp_dir);
-  if (::mkdir(tmp_dir.c_str(), 0755) != 0) {
-    return Fail("cannot create " + tmp_dir + ": " + strerror(errno));
+  if (Status made = storage::CreatePrivateDir(tmp_dir); !made.ok()) {
+    return Fail("cannot create " + tmp_dir + ": " + made.ToString());
   }
   uint64_t restored = 0;
   Status s = Build(f, tmp_dir, now_ms, live, &restored);
