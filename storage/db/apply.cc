@@ -96,18 +96,31 @@ void ChangeFold::Add(const storage::Mutation& m) {
     keys_.clear();
     return;
   }
-  auto it = keys_.find(m.key);
-  if (it == keys_.end()) {
+  // One walk of the tree per record: lower_bound, then insert at the hint.
+  auto it = keys_.lower_bound(m.key);
+  if (it == keys_.end() || it->first != m.key) {
     // After a kClear the base is empty: a kExpire has nothing to act on.
     if (cleared_ && m.type == MutationType::kExpire) return;
-    it = keys_.emplace(std::string(m.key), KeyChange()).first;
+    if (spare_.empty()) {
+      it = keys_.emplace_hint(it, std::string(m.key), KeyChange());
+    } else {
+      Map::node_type node = std::move(spare_.back());
+      spare_.pop_back();
+      node.key().assign(m.key);
+      std::string value = std::move(node.mapped().value);
+      value.clear();  // keeps its buffer
+      node.mapped() = KeyChange();
+      node.mapped().value = std::move(value);
+      it = keys_.insert(it, std::move(node));
+    }
   }
   it->second.Add(m);
 }
 
 void ChangeFold::Reset() {
   cleared_ = false;
-  keys_.clear();
+  spare_.reserve(spare_.size() + keys_.size());
+  while (!keys_.empty()) spare_.push_back(keys_.extract(keys_.begin()));
   records_ = 0;
 }
 

@@ -89,11 +89,16 @@ class ChangeFold {
   std::map<std::string, KeyChange, std::less<>>& keys() { return keys_; }
   const std::map<std::string, KeyChange, std::less<>>& keys() const { return keys_; }
   uint64_t records() const { return records_; }
+  // Empties the fold for the next batch. The map's nodes (and their strings' buffers)
+  // are kept for the next batch's keys: a checkpoint folds batch after batch, and
+  // allocating three blocks per new key costs it about a tenth of its CPU time.
   void Reset();
 
  private:
+  using Map = std::map<std::string, KeyChange, std::less<>>;
   bool cleared_ = false;
-  std::map<std::string, KeyChange, std::less<>> keys_;
+  Map keys_;
+  std::vector<Map::node_type> spare_;  // extracted by Reset, reused by Add
   uint64_t records_ = 0;
 };
 

@@ -135,6 +135,33 @@ TEST(ChangeFoldTest, AnExpireAfterAClearIsDropped) {
   EXPECT_EQ(fold.records(), 4u);
 }
 
+TEST(ChangeFoldTest, ResetForgetsTheLastBatchWhileReusingItsNodes) {
+  ChangeFold fold;
+  fold.Add(Put("a", "a value longer than the small-string buffer", 900));
+  fold.Add(Exp("b", 700));
+  fold.Add(Clear());
+  fold.Add(Put("z", "another value longer than the small-string buffer", 800));
+  fold.Reset();
+  EXPECT_FALSE(fold.cleared());
+  EXPECT_EQ(fold.records(), 0u);
+  EXPECT_TRUE(fold.keys().empty());
+
+  fold.Add(Exp("c", 5));
+  fold.Add(Put("d", "v"));
+  fold.Add(Exp("e", 6));  // more keys than the nodes kept
+  ASSERT_EQ(fold.keys().size(), 3u);
+  const KeyChange& c = fold.keys().at("c");
+  EXPECT_EQ(c.kind, KeyChange::Kind::kKeep);
+  EXPECT_TRUE(c.has_expire);
+  EXPECT_EQ(c.expire_ms, 5);
+  EXPECT_EQ(c.value, "");
+  const KeyChange& d = fold.keys().at("d");
+  EXPECT_EQ(d.kind, KeyChange::Kind::kPut);
+  EXPECT_EQ(d.value, "v");
+  EXPECT_EQ(d.expire_ms, -1);
+  EXPECT_EQ(fold.keys().at("e").expire_ms, 6);
+}
+
 // ---------------------------------------------------------------------------------
 // The three forms agree.
 
@@ -152,11 +179,14 @@ Contents ThroughTable(const Base& base, const std::vector<Mutation>& records, in
 
 // As a checkpoint: the records collapsed into one batch (ChangeFold, ToMutations), which
 // is then applied to the base.
-Contents ThroughFold(const Base& base, const std::vector<Mutation>& records, int64_t now) {
-  ChangeFold fold;
-  for (const Mutation& m : records) fold.Add(m);
+// `fold` is reused from round to round (Reset), as a checkpoint reuses it from batch to
+// batch.
+Contents ThroughFold(const Base& base, const std::vector<Mutation>& records, int64_t now,
+                     ChangeFold* fold) {
+  fold->Reset();
+  for (const Mutation& m : records) fold->Add(m);
   std::vector<Mutation> batch;
-  ToMutations(fold, &batch);
+  ToMutations(*fold, &batch);
   return ThroughTable(base, batch, now);
 }
 
@@ -197,6 +227,7 @@ TEST(ApplyFormsTest, FoldAgreesWithTable) {
   auto pick = [&](auto& array) -> const auto& {
     return array[rng() % (sizeof(array) / sizeof(array[0]))];
   };
+  ChangeFold reused;
   for (int round = 0; round < 3000; ++round) {
     Base base;
     for (const std::string& k : keys) {
@@ -214,7 +245,7 @@ TEST(ApplyFormsTest, FoldAgreesWithTable) {
       }
     }
     const Contents want = ThroughTable(base, records, kNow);
-    ASSERT_EQ(ThroughFold(base, records, kNow), want) << "round " << round;
+    ASSERT_EQ(ThroughFold(base, records, kNow, &reused), want) << "round " << round;
     ASSERT_EQ(ThroughOverlay(base, records, kNow), want) << "round " << round;
   }
 }
