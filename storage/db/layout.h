@@ -13,6 +13,8 @@
 #include <string>
 #include <string_view>
 
+#include "common/status.h"
+
 namespace memento::db {
 
 inline constexpr char kLockFileName[] = "LOCK";
@@ -24,5 +26,11 @@ std::string LockPath(std::string_view data_dir);
 std::string SnapshotPath(std::string_view data_dir);
 // <data_dir>/wal (the same as wal::WalDirectory, which the log's own tests use).
 std::string WalPath(std::string_view data_dir);
+
+// OK if `data_dir` is a memento data directory: a directory holding snapshot/ or wal/
+// (or both). IOError naming it if it does not exist or is no directory;
+// InvalidArgument naming it if it has neither: the tools refuse to read or change
+// anything else.
+Status CheckDataDirectory(const std::string& data_dir);
 
 }  // namespace memento::db

@@ -69,6 +69,17 @@ TEST_F(RecoveryTest, AnEmptyDirectoryRecoversEmptyAndGetsItsLayout) {
   EXPECT_TRUE(std::filesystem::is_directory(WalPath(dir_)));
 }
 
+TEST_F(RecoveryTest, OnlyADirectoryWithASnapshotOrALogIsADataDirectory) {
+  EXPECT_TRUE(CheckDataDirectory(dir_ + "/missing").IsIOError());
+  Status empty = CheckDataDirectory(dir_);
+  EXPECT_TRUE(empty.IsInvalidArgument());
+  EXPECT_EQ(empty.message(), dir_ + " is not a memento data directory (it has neither "
+                                    "snapshot/ nor wal/)");
+  table::Table t;
+  ASSERT_TRUE(Recover(Options(), &t).ok());
+  EXPECT_TRUE(CheckDataDirectory(dir_).ok());
+}
+
 TEST_F(RecoveryTest, TheLogTailIsReplayedAfterACrash) {
   {
     table::Table t;

@@ -147,7 +147,7 @@ Status ReadDataDir(const std::string& data_dir, const SourceOptions& options, co
                    const EntryFn& fn, SourceStats* stats) {
   SourceStats local;
   if (stats == nullptr) stats = &local;
-  MEMENTO_RETURN_IF_ERROR(snapshot::CheckDataDirectory(data_dir));
+  MEMENTO_RETURN_IF_ERROR(db::CheckDataDirectory(data_dir));
   const int attempts = options.max_attempts < 1 ? 1 : options.max_attempts;
   Status last;
   for (int attempt = 1; attempt <= attempts; ++attempt) {

@@ -4,7 +4,6 @@
 
 #include "storage/db/data_dir_lock.h"
 #include "storage/db/layout.h"
-#include "storage/snapshot/snapshot_files.h"
 #include "storage/wal/wal.h"
 
 namespace memento::tools {
@@ -14,7 +13,7 @@ Status CheckDataDir(const CheckOptions& options, CheckReport* report) {
   const std::string& dir = options.data_dir;
   // The same refusal as compaction's: --check of a directory that is not a data
   // directory would otherwise report an empty, healthy store.
-  MEMENTO_RETURN_IF_ERROR(snapshot::CheckDataDirectory(dir));
+  MEMENTO_RETURN_IF_ERROR(db::CheckDataDirectory(dir));
   Result<std::unique_ptr<db::DataDirLock>> lock = db::DataDirLock::Shared(dir);
   if (!lock.ok()) return lock.status();
   report->live = !(*lock)->held() && !(*lock)->owner_pid().empty();

@@ -12,7 +12,6 @@
 #include "storage/db/layout.h"
 #include "storage/db/recovery.h"
 #include "storage/mutation.h"
-#include "storage/snapshot/snapshot_files.h"
 #include "storage/snapshot/snapshot_store.h"
 
 namespace memento::tools {
@@ -50,7 +49,7 @@ Status CompactDataDir(const CompactOptions& options, CompactResult* result) {
   const std::string& dir = options.data_dir;
   const std::string snapshot_dir = db::SnapshotPath(dir);
   const std::string wal_dir = db::WalPath(dir);
-  MEMENTO_RETURN_IF_ERROR(snapshot::CheckDataDirectory(dir));
+  MEMENTO_RETURN_IF_ERROR(db::CheckDataDirectory(dir));
 
   // 1. Lock.
   db::ExclusiveLockOptions lock_options;
