@@ -51,7 +51,7 @@ struct DbOptions {
   int snapshot_interval_s = 60;              // 0: no timer
   uint64_t snapshot_after_writes = 1000000;  // 0: no count trigger
   // The directory's exclusive lock, if the caller took it already (the daemon does,
-  // before anything else); else Open takes it, refusing with kDaemonLockAdvice.
+  // before anything else); else Open takes it, with DaemonLockOptions().
   std::unique_ptr<DataDirLock> lock;
 };
 
