@@ -134,6 +134,30 @@ Status DecodeHandshake(std::string_view payload, Handshake* h) {
   return Status::OK();
 }
 
+WireDialect DialectToWire(net::Dialect dialect) {
+  switch (dialect) {
+    case net::Dialect::kText:
+      return WireDialect::kText;
+    case net::Dialect::kResp:
+      return WireDialect::kResp;
+  }
+  // Only an out-of-range cast can get here; RESP is what the peer serves best.
+  return WireDialect::kResp;
+}
+
+Status DialectFromWire(uint8_t code, net::Dialect* dialect) {
+  switch (static_cast<WireDialect>(code)) {
+    case WireDialect::kText:
+      *dialect = net::Dialect::kText;
+      return Status::OK();
+    case WireDialect::kResp:
+      *dialect = net::Dialect::kResp;
+      return Status::OK();
+  }
+  return Status::Corruption("cluster bus request: unknown dialect " + std::to_string(code) +
+                            " (known: 0 text, 1 RESP)");
+}
+
 std::string EncodeRequestFrame(uint64_t id, net::Dialect dialect,
                                std::span<const std::string_view> argv) {
   size_t length = 1 + Varint32Size(static_cast<uint32_t>(argv.size()));
@@ -143,7 +167,7 @@ std::string EncodeRequestFrame(uint64_t id, net::Dialect dialect,
   std::string out;
   out.reserve(kFrameHeaderSize + length);
   PutHeader(&out, FrameType::kRequest, id, static_cast<uint32_t>(length));
-  out.push_back(static_cast<char>(dialect));
+  out.push_back(static_cast<char>(DialectToWire(dialect)));
   PutVarint32(&out, static_cast<uint32_t>(argv.size()));
   for (std::string_view arg : argv) PutLengthPrefixed(&out, arg);
   return out;
@@ -154,12 +178,7 @@ Status DecodeRequest(std::string_view payload, net::Dialect* dialect,
   constexpr std::string_view kWhat = "cluster bus request";
   argv->clear();
   if (payload.empty()) return Damaged(kWhat, "dialect");
-  const auto d = static_cast<uint8_t>(payload.front());
-  if (d != static_cast<uint8_t>(net::Dialect::kText) &&
-      d != static_cast<uint8_t>(net::Dialect::kResp)) {
-    return Status::Corruption("cluster bus request: unknown dialect " + std::to_string(d));
-  }
-  *dialect = static_cast<net::Dialect>(d);
+  MEMENTO_RETURN_IF_ERROR(DialectFromWire(static_cast<uint8_t>(payload.front()), dialect));
   payload.remove_prefix(1);
   uint32_t argc = 0;
   if (!GetVarint32(&payload, &argc)) return Damaged(kWhat, "argument count");

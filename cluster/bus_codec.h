@@ -58,6 +58,12 @@ std::string EncodeHandshake(const Handshake& h);
 // are not decoded, their layout may differ).
 Status DecodeHandshake(std::string_view payload, Handshake* h);
 
+// The wire code of `dialect`. Total: every net::Dialect has a code (the switch in
+// bus_codec.cc makes a new dialect without one a build error).
+WireDialect DialectToWire(net::Dialect dialect);
+// The dialect a wire code stands for. Corruption naming the code for any other byte.
+Status DialectFromWire(uint8_t code, net::Dialect* dialect);
+
 // A whole REQUEST frame: dialect:u8 argc:varint32 (arg:lenpfx){argc}.
 // REQUIRES: each argument shorter than 4 GiB.
 std::string EncodeRequestFrame(uint64_t id, net::Dialect dialect,

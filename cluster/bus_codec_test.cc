@@ -195,9 +195,38 @@ TEST(BusCodecTest, RequestHostileCountsRefused) {
   EXPECT_EQ(DecodeRequest(std::string("\x00\xff\xff\xff\xff\x0f", 6), &d, &argv).message(),
             "cluster bus request announces 4294967295 arguments in 0 bytes");
   EXPECT_EQ(DecodeRequest(std::string("\x07\x01\x00", 3), &d, &argv).message(),
-            "cluster bus request: unknown dialect 7");
+            "cluster bus request: unknown dialect 7 (known: 0 text, 1 RESP)");
   EXPECT_TRUE(DecodeRequest(std::string("\x00\x01\x00", 3), &d, &argv).ok());  // one empty arg
   EXPECT_TRUE(DecodeRequest(std::string("\x00\x01\x00z", 4), &d, &argv).IsCorruption());
+}
+
+// The codes are frozen on the wire whatever net::Dialect's values become.
+TEST(BusCodecTest, DialectWireCodesAreFrozen) {
+  EXPECT_EQ(static_cast<uint8_t>(DialectToWire(net::Dialect::kText)), 0);
+  EXPECT_EQ(static_cast<uint8_t>(DialectToWire(net::Dialect::kResp)), 1);
+  for (net::Dialect dialect : {net::Dialect::kText, net::Dialect::kResp}) {
+    net::Dialect back = dialect == net::Dialect::kText ? net::Dialect::kResp : net::Dialect::kText;
+    ASSERT_TRUE(DialectFromWire(static_cast<uint8_t>(DialectToWire(dialect)), &back).ok());
+    EXPECT_EQ(back, dialect);
+  }
+  // A request frame carries the wire code in its first payload byte.
+  const std::vector<std::string_view> argv = {"ping"};
+  Frame f;
+  size_t consumed = 0;
+  const std::string text = EncodeRequestFrame(3, net::Dialect::kText, argv);
+  ASSERT_TRUE(DecodeFrame(text, 1 << 20, &f, &consumed).ok());
+  EXPECT_EQ(f.payload[0], '\x00');
+}
+
+TEST(BusCodecTest, UnknownDialectCodesAreRefused) {
+  for (int code : {2, 7, 0x80, 0xff}) {
+    net::Dialect d = net::Dialect::kResp;
+    Status s = DialectFromWire(static_cast<uint8_t>(code), &d);
+    EXPECT_TRUE(s.IsCorruption()) << code;
+    EXPECT_EQ(s.message(), "cluster bus request: unknown dialect " + std::to_string(code) +
+                               " (known: 0 text, 1 RESP)");
+    EXPECT_EQ(d, net::Dialect::kResp) << "left untouched";
+  }
 }
 
 TEST(BusCodecTest, ReplyPayload) {

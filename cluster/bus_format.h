@@ -47,6 +47,15 @@ enum class ReplyStatus : uint8_t {
 // wrong: the dialler shows the link as auth-failed. Frozen like the codes.
 inline constexpr std::string_view kAuthFailedReason = "authentication failed";
 
+// The dialect a forwarded REQUEST is executed in (the client's). The bus's own codes,
+// not net::Dialect's: that enum is the server's in-memory choice and may be renumbered
+// or grow; these are on the wire. DialectToWire / DialectFromWire (bus_codec.h) map
+// between the two. DO NOT CHANGE: on the wire.
+enum class WireDialect : uint8_t {
+  kText = 0,  // Memento's text protocol
+  kResp = 1,  // RESP2
+};
+
 // Handshake strings are short; longer ones are refused as damage.
 inline constexpr size_t kMaxHandshakeString = 4096;
 

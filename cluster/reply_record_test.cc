@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cerrno>
+#include <cstdlib>
 #include <functional>
 #include <string>
 #include <vector>
@@ -20,6 +22,7 @@ void Everything(proto::ReplyBuilder& b) {
   b.Null();
   b.Status("PONG");
   b.Error("ERR value is not an integer or out of range");
+  b.Status("Multi*line");  // 'M' is one bit from CR, '*' from LF: for the flip test
   b.Integer(0);
   b.Integer(-1);
   b.Integer(INT64_MIN);
@@ -185,18 +188,131 @@ TEST(ReplyRecordTest, EveryTruncationIsCorruptionNeverACrash) {
   }
 }
 
-TEST(ReplyRecordTest, EveryByteFlipNeverCrashes) {
-  const std::string record = Record(Everything);
-  for (size_t i = 0; i < record.size(); ++i) {
-    for (int bit = 0; bit < 8; ++bit) {
-      std::string damaged = record;
-      damaged[i] = static_cast<char>(damaged[i] ^ (1 << bit));
-      std::string sink;
-      proto::RespReplyBuilder b(&sink);
-      (void)ReplayReply(damaged, b);
-      ReplyValue v;
-      (void)DecodeReply(damaged, &v);
+// Consumes one RESP2 reply from the front of *in; false if it is not one.
+bool ConsumeRespReply(std::string_view* in, int depth = 0) {
+  if (in->empty() || depth > 16) return false;
+  const size_t crlf = in->find("\r\n");
+  if (crlf == std::string_view::npos) return false;
+  const char type = in->front();
+  const std::string_view line = in->substr(1, crlf - 1);
+  in->remove_prefix(crlf + 2);
+  auto number = [](std::string_view text, int64_t* n) {
+    if (text.empty() || text.size() > 20) return false;
+    size_t i = text[0] == '-' ? 1 : 0;
+    if (i == text.size()) return false;
+    for (size_t j = i; j < text.size(); ++j) {
+      if (text[j] < '0' || text[j] > '9') return false;
     }
+    errno = 0;
+    *n = std::strtoll(std::string(text).c_str(), nullptr, 10);
+    return errno == 0;
+  };
+  int64_t n = 0;
+  switch (type) {
+    case '+':
+    case '-':
+      return line.find_first_of("\r\n") == std::string_view::npos;
+    case ':':
+      return number(line, &n);
+    case '$':
+      if (!number(line, &n) || n < -1) return false;
+      if (n == -1) return true;
+      if (in->size() < static_cast<size_t>(n) + 2 || in->substr(n, 2) != "\r\n") return false;
+      in->remove_prefix(static_cast<size_t>(n) + 2);
+      return true;
+    case '*':
+      if (!number(line, &n) || n < -1) return false;
+      for (int64_t i = 0; i < n; ++i) {
+        if (!ConsumeRespReply(in, depth + 1)) return false;
+      }
+      return true;
+    default:
+      return false;
+  }
+}
+
+// RESP2 bytes that are a whole number of well-formed replies.
+bool IsRespReplies(std::string_view bytes) {
+  while (!bytes.empty()) {
+    if (!ConsumeRespReply(&bytes)) return false;
+  }
+  return true;
+}
+
+// One reply (for DecodeReply): an array holding every kind of value.
+void OneOfEverything(proto::ReplyBuilder& b) {
+  b.ArrayHeader(6);
+  b.Bulk(std::string("bin\0ary\r\n", 9));
+  b.Integer(INT64_MIN);
+  b.ArrayHeader(3);
+  b.Status("PONG");
+  b.Error("MOVED 3999 127.0.0.1:6381");  // 'M' is one bit from CR, '*' from LF
+  b.Null();
+  b.Bulk("");
+  b.NullArray();
+  b.Ok();
+}
+
+// The oracle for a damaged record: ReplayReply either refuses it with a Corruption
+// that says something, or accepts it, and then what it accepted is a record in its own
+// right (re-recording the replay gives back the same bytes) and replays through RESP
+// into well-formed replies; DecodeReply never accepts what ReplayReply refuses, and
+// what it accepts emits the same bytes again.
+struct FlipOutcome {
+  int accepted = 0;
+  int refused = 0;
+  int decoded = 0;
+};
+
+void CheckDamaged(const std::string& damaged, FlipOutcome* outcome) {
+  std::string rerecorded;
+  RecordingReplyBuilder recorder(&rerecorded);
+  const Status replay = ReplayReply(damaged, recorder);
+  if (!replay.ok()) {
+    EXPECT_TRUE(replay.IsCorruption()) << replay.ToString();
+    EXPECT_FALSE(replay.message().empty());
+    ++outcome->refused;
+  } else {
+    ++outcome->accepted;
+    EXPECT_EQ(rerecorded, damaged) << "an accepted record is not what it replays";
+    std::string resp;
+    proto::RespReplyBuilder resp_builder(&resp);
+    ASSERT_TRUE(ReplayReply(damaged, resp_builder).ok());
+    EXPECT_TRUE(IsRespReplies(resp)) << "replayed into malformed RESP: " << resp;
+    std::string text;
+    proto::TextReplyBuilder text_builder(&text);
+    EXPECT_TRUE(ReplayReply(damaged, text_builder).ok());
+  }
+  ReplyValue v;
+  const Status decode = DecodeReply(damaged, &v);
+  if (decode.ok()) {
+    ++outcome->decoded;
+    EXPECT_TRUE(replay.ok()) << "DecodeReply accepted what ReplayReply refused";
+    std::string emitted;
+    RecordingReplyBuilder emit_recorder(&emitted);
+    EmitReply(v, emit_recorder);
+    EXPECT_EQ(emitted, damaged);
+  } else {
+    EXPECT_TRUE(decode.IsCorruption()) << decode.ToString();
+  }
+}
+
+TEST(ReplyRecordTest, EveryByteFlipIsRefusedOrDecodesToAValidRecord) {
+  for (const Calls& calls : {Calls(Everything), Calls(OneOfEverything)}) {
+    const std::string record = Record(calls);
+    FlipOutcome outcome;
+    for (size_t i = 0; i < record.size(); ++i) {
+      for (int bit = 0; bit < 8; ++bit) {
+        std::string damaged = record;
+        damaged[i] = static_cast<char>(damaged[i] ^ (1 << bit));
+        SCOPED_TRACE("byte " + std::to_string(i) + " bit " + std::to_string(bit));
+        CheckDamaged(damaged, &outcome);
+      }
+    }
+    // Both outcomes occur: a flip inside a bulk's bytes is a valid other record, a flip
+    // of an op byte or a length mostly is not.
+    EXPECT_GT(outcome.accepted, 0);
+    EXPECT_GT(outcome.refused, 0);
   }
 }
 

@@ -38,3 +38,22 @@ class [[nodiscard]] Result {
 };
 
 }  // namespace memento
+
+// Evaluates `expr` (a Result<T>); on error returns its Status from the calling
+// function (which returns Status or any Result<U>), else moves the value into `lhs`,
+// which may declare a variable:
+//
+//   MEMENTO_ASSIGN_OR_RETURN(Listener listener, Listener::Open(address));
+//   MEMENTO_ASSIGN_OR_RETURN(p->wal_, wal::Log::Open(dir));
+//
+// A statement, not an expression: it expands to two statements, so it cannot be the
+// body of an unbraced if or loop. `expr` is evaluated exactly once.
+#define MEMENTO_ASSIGN_OR_RETURN(lhs, expr) \
+  MEMENTO_ASSIGN_OR_RETURN_IMPL_(MEMENTO_RESULT_CONCAT_(memento_result_, __LINE__), lhs, expr)
+
+#define MEMENTO_RESULT_CONCAT_INNER_(a, b) a##b
+#define MEMENTO_RESULT_CONCAT_(a, b) MEMENTO_RESULT_CONCAT_INNER_(a, b)
+#define MEMENTO_ASSIGN_OR_RETURN_IMPL_(result, lhs, expr) \
+  auto result = (expr);                                   \
+  if (!result.ok()) return result.status();               \
+  lhs = std::move(result).value()

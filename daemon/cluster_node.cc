@@ -46,26 +46,6 @@ void WithBuilder(net::Dialect dialect, std::string* out,
   }
 }
 
-enum class Merge { kNone, kSum, kDelete, kMget, kAllOk, kKeys };
-
-// How a command whose keys live on several nodes is split, and how the parts'
-// replies are merged. kNone: it cannot be split (it must be atomic over its keys).
-Merge SplitMerge(std::string_view name) {
-  if (name == "del" || name == "unlink") return Merge::kDelete;
-  if (name == "exists") return Merge::kSum;
-  if (name == "mget") return Merge::kMget;
-  if (name == "mset") return Merge::kAllOk;
-  return Merge::kNone;
-}
-
-// Commands that concern the whole key space, and how their replies merge.
-Merge GlobalMerge(std::string_view name) {
-  if (name == "flush" || name == "flushdb" || name == "flushall") return Merge::kAllOk;
-  if (name == "count" || name == "dbsize") return Merge::kSum;
-  if (name == "keys") return Merge::kKeys;
-  return Merge::kNone;
-}
-
 }  // namespace
 
 // ---------------------------------------------------------------------------
@@ -183,12 +163,9 @@ ClusterNode::~ClusterNode() { Stop(); }
 
 Result<std::unique_ptr<ClusterNode>> ClusterNode::Start(const Config& config,
                                                         Commands* commands) {
-  Result<cluster::SlotMap> built = BuildSlotMap(config);
-  if (!built.ok()) return built.status();
-  auto map = std::make_shared<const cluster::SlotMap>(std::move(built).value());
-  Result<int> found = FindSelf(*map, config);
-  if (!found.ok()) return found.status();
-  const int self = *found;
+  MEMENTO_ASSIGN_OR_RETURN(cluster::SlotMap built, BuildSlotMap(config));
+  auto map = std::make_shared<const cluster::SlotMap>(std::move(built));
+  MEMENTO_ASSIGN_OR_RETURN(const int self, FindSelf(*map, config));
   std::unique_ptr<ClusterNode> node(new ClusterNode(commands, map, self));
   cluster::BusOptions options;
   options.map = map;
@@ -197,9 +174,7 @@ Result<std::unique_ptr<ClusterNode>> ClusterNode::Start(const Config& config,
   // The bus secret: cluster.secret, else the client password (docs/security.md).
   options.secret = config.cluster_secret.empty() ? config.requirepass : config.cluster_secret;
   options.protected_mode = config.protected_mode;
-  Result<std::unique_ptr<cluster::Bus>> bus = cluster::Bus::Start(options, node.get());
-  if (!bus.ok()) return bus.status();
-  node->bus_ = std::move(bus).value();
+  MEMENTO_ASSIGN_OR_RETURN(node->bus_, cluster::Bus::Start(options, node.get()));
   const cluster::NodeInfo& me = map->nodes()[static_cast<size_t>(self)];
   log::Info("Cluster node %s: %zu node(s), slot map version %llu, digest %s, bus on %s:%u",
             me.name.c_str(), map->nodes().size(),
@@ -263,11 +238,11 @@ bool ClusterNode::CheckLink(int node, proto::ReplyBuilder& reply) {
 
 bool ClusterNode::Route(net::Session& session, const CommandSpec& spec,
                         std::span<const std::string_view> argv, proto::ReplyBuilder& reply) {
-  if (spec.name == "scan") {
+  if (spec.cluster.spread == Spread::kScan) {
     Scan(session, argv, reply);
     return true;
   }
-  if (GlobalMerge(spec.name) != Merge::kNone) {
+  if (spec.cluster.spread == Spread::kEveryNode) {
     FanOut(session, spec, argv, reply);
     return true;
   }
@@ -293,7 +268,7 @@ bool ClusterNode::Route(net::Session& session, const CommandSpec& spec,
     if (CheckLink(owner, reply)) Forward(session, owner, argv);
     return true;
   }
-  if (SplitMerge(spec.name) != Merge::kNone) return SplitByOwner(session, spec, argv, reply);
+  if (spec.cluster.spread == Spread::kSplit) return SplitByOwner(session, spec, argv, reply);
   reply.Error(
       "CROSSSLOT Keys in request don't hash to the same node; keep them together with a "
       "hash tag, e.g. {user1}.a and {user1}.b");
@@ -330,8 +305,9 @@ void ClusterNode::Forward(net::Session& session, int node,
 bool ClusterNode::SplitByOwner(net::Session& session, const CommandSpec& spec,
                                std::span<const std::string_view> argv,
                                proto::ReplyBuilder& reply) {
-  const Merge merge = SplitMerge(spec.name);
-  const size_t step = merge == Merge::kAllOk ? 2 : 1;  // MSET: key value pairs
+  const Merge merge = spec.cluster.merge;
+  // MSET: key value pairs (the table's key step).
+  const size_t step = spec.key_step > 1 ? static_cast<size_t>(spec.key_step) : 1;
   if (step == 2 && (argv.size() - 1) % 2 != 0) {
     // A key without its value: executed here, where MSET itself says what is wrong
     // (nothing is split, so nothing is half-done).
@@ -426,7 +402,7 @@ void ClusterNode::FanOut(net::Session& session, const CommandSpec& spec,
     if (!CheckLink(static_cast<int>(node), reply)) return;
   }
   fanned_out_.fetch_add(1, std::memory_order_relaxed);
-  const Merge merge = GlobalMerge(spec.name);
+  const Merge merge = spec.cluster.merge;
   std::vector<std::string> names;
   for (const cluster::NodeInfo& info : map_->nodes()) names.push_back(info.name);
   auto merge_fn = [merge](std::vector<cluster::ReplyValue>& parts, proto::ReplyBuilder& out) {

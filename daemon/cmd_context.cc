@@ -8,16 +8,6 @@
 
 namespace memento::daemon {
 
-bool EqualsIgnoreCase(std::string_view s, std::string_view lower) {
-  if (s.size() != lower.size()) return false;
-  for (size_t i = 0; i < s.size(); ++i) {
-    char ch = s[i];
-    if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch - 'A' + 'a');
-    if (ch != lower[i]) return false;
-  }
-  return true;
-}
-
 std::string Printable(std::string_view s, size_t limit) {
   // Redis formats these with "%s", which stops at a NUL byte.
   s = s.substr(0, std::min(s.find('\0'), limit));

@@ -6,11 +6,15 @@
 //                   unknown command -> arity -> authentication -> handler
 //   cmd_strings.cc  string values: GET SET ... INCR ... GETP INC INCF
 //   cmd_keys.cc     the key space: DEL EXISTS RENAME EXPIRE TTL KEYS SCAN ...
+//   cmd_text.cc     the original Memento's VALUES PREFSCAN FUZZYSCAN KEYSPACE
 //   cmd_server.cc   connection and server: PING AUTH HELLO CLIENT COMMAND CONFIG INFO
 //   cmd_context.cc  the helpers below
 //
 // Adding a command: write the handler in the matching cmd_*.cc, declare it here, add
-// its row to kCommandTable (commands.cc) and its line to docs/protocol.md.
+// its row to kCommandTable (commands.cc) and its line to docs/protocol.md; a command
+// served over the text protocol also gets its row in proto::kTextCommands
+// (net/proto/text_commands.h; the build fails until it has one), and one whose keys
+// may sit on several nodes a cluster plan (ClusterPlan below).
 #pragma once
 
 #include <cstdint>
@@ -19,6 +23,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/strings.h"  // EqualsIgnoreCase, for the handlers
 #include "daemon/commands.h"
 #include "net/proto/reply_builder.h"
 #include "net/server.h"
@@ -48,8 +53,8 @@ struct Arity {
   static constexpr uint32_t kAny = UINT32_MAX;
   uint32_t min = 0;  // 0: the command does not exist in this dialect
   uint32_t max = 0;
-  bool served() const { return min != 0; }
-  bool Accepts(size_t argc) const { return argc >= min && argc <= max; }
+  constexpr bool served() const { return min != 0; }
+  constexpr bool Accepts(size_t argc) const { return argc >= min && argc <= max; }
 };
 
 // Flags, reported by COMMAND as Redis reports them; kNoAuth is also enforced.
@@ -73,6 +78,27 @@ struct CommandDoc {
   std::string_view synopsis;  // the arguments, in Redis's notation: "key [key ...]"
 };
 
+// How cluster mode serves a command (ClusterNode::Route).
+enum class Spread : uint8_t {
+  kByKey,      // on the node that owns its keys; keys of several nodes: CROSSSLOT
+  kSplit,      // keys of several nodes: one part per owner, the replies merged
+  kEveryNode,  // the whole key space (FLUSH, DBSIZE, KEYS): every node, replies merged
+  kScan,       // SCAN: the cursor walks the nodes one after the other
+};
+// How the parts' replies of a kSplit or kEveryNode command make the client's reply.
+enum class Merge : uint8_t {
+  kNone,
+  kSum,     // integers added (EXISTS, DBSIZE)
+  kDelete,  // as kSum over RESP; the text DEL's OK / (null)
+  kMget,    // values put back in the request's key order
+  kAllOk,   // OK if every part is OK (MSET, FLUSH)
+  kKeys,    // the key lists concatenated
+};
+struct ClusterPlan {
+  Spread spread = Spread::kByKey;
+  Merge merge = Merge::kNone;
+};
+
 // One row of the command table.
 struct CommandSpec {
   std::string_view name;  // lower case, as Redis's COMMAND and error texts spell it
@@ -87,6 +113,8 @@ struct CommandSpec {
   int last_key;
   int key_step;
   CommandDoc doc;
+  // Cluster mode; most commands run where their keys are (the default).
+  ClusterPlan cluster = {};
 
   // Redis's arity: N for exactly N words, -N for at least N.
   int RedisArity() const {
@@ -101,9 +129,6 @@ std::span<const CommandSpec> AllCommands();
 
 // ---------------------------------------------------------------------------
 // Helpers shared by the handlers (cmd_context.cc)
-
-// True if `s` equals `lower` ignoring ASCII case. REQUIRES: `lower` is lower case.
-bool EqualsIgnoreCase(std::string_view s, std::string_view lower);
 
 // `s` made safe to echo inside an error: cut at the first NUL and after `limit`
 // bytes (as Redis's "%.128s"), CR and LF turned into spaces (as Redis does).
@@ -168,6 +193,12 @@ void Scan(Context& c);
 void RandomKey(Context& c);
 void DbSize(Context& c);
 void FlushDb(Context& c);
+
+// cmd_text.cc: the original Memento's listings
+void Values(Context& c);
+void PrefScan(Context& c);
+void FuzzyScan(Context& c);
+void KeySpace(Context& c);
 
 // Expire/Ttl variants: the unit and whether times are absolute.
 inline constexpr int kExpireMillis = 1;    // PEXPIRE, PEXPIREAT, PTTL, PEXPIRETIME

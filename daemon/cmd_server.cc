@@ -50,9 +50,7 @@ uint64_t ResidentBytes() {
 
 std::string LowerCopy(std::string_view s) {
   std::string out(s);
-  for (char& ch : out) {
-    if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch - 'A' + 'a');
-  }
+  for (char& ch : out) ch = AsciiToLower(ch);
   return out;
 }
 

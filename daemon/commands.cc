@@ -17,6 +17,7 @@
 #include "common/clock.h"
 #include "daemon/cmd_context.h"
 #include "daemon/cmd_errors.h"
+#include "net/proto/text_commands.h"
 
 namespace memento::daemon {
 namespace {
@@ -25,6 +26,11 @@ constexpr Arity kNone{};  // not served in that dialect
 constexpr Arity Exactly(uint32_t n) { return {n, n}; }
 constexpr Arity AtLeast(uint32_t n) { return {n, Arity::kAny}; }
 constexpr Arity Between(uint32_t min, uint32_t max) { return {min, max}; }
+
+// Cluster plans (ClusterNode::Route); a row without one runs where its keys are.
+constexpr ClusterPlan Split(Merge merge) { return {Spread::kSplit, merge}; }
+constexpr ClusterPlan EveryNode(Merge merge) { return {Spread::kEveryNode, merge}; }
+constexpr ClusterPlan kScanNodes{Spread::kScan, Merge::kNone};
 
 // Flag sets shared by many rows.
 constexpr uint32_t kReadFast = kReadOnly | kFast;
@@ -39,6 +45,11 @@ constexpr uint32_t kConnection = kNoScript | kLoading | kStale | kFast;
 //
 //  name           RESP          text          handler        variant         flags
 //                 keys (first, last, step)    docs: group, since, summary, synopsis
+//                 [cluster plan]
+//
+// A command served over the text protocol also has its row in kTextCommands
+// (net/proto/text_commands.h: how its line is split, how a client frames its reply),
+// checked below.
 constexpr CommandSpec kCommandTable[] = {
     // --- Strings (cmd_strings.cc) ---
     {"get", Exactly(2), Exactly(2), Get, 0, kReadFast, 1, 1, 1,
@@ -60,10 +71,12 @@ constexpr CommandSpec kCommandTable[] = {
     {"getdel", Exactly(2), kNone, GetDel, 0, kWrite | kFast, 1, 1, 1,
      {"string", "6.2.0", "Returns a key's value and deletes the key.", "key"}},
     {"mget", AtLeast(2), AtLeast(2), MGet, 0, kReadFast, 1, -1, 1,
-     {"string", "1.0.0", "Returns the values of several keys.", "key [key ...]"}},
+     {"string", "1.0.0", "Returns the values of several keys.", "key [key ...]"},
+     Split(Merge::kMget)},
     {"mset", AtLeast(3), kNone, MSet, 0, kWrite | kDenyOom, 1, -1, 2,
      {"string", "1.0.1", "Sets several keys (each key atomically, not all at once).",
-      "key value [key value ...]"}},
+      "key value [key value ...]"},
+     Split(Merge::kAllOk)},
     {"msetnx", AtLeast(3), kNone, MSetNx, 0, kWrite | kDenyOom, 1, -1, 2,
      {"string", "1.0.1", "Sets several keys, atomically, only if none of them exists.",
       "key value [key value ...]"}},
@@ -105,12 +118,15 @@ constexpr CommandSpec kCommandTable[] = {
 
     // --- The key space (cmd_keys.cc) ---
     {"del", AtLeast(2), AtLeast(2), Del, 0, kWrite, 1, -1, 1,
-     {"generic", "1.0.0", "Deletes keys; returns how many existed.", "key [key ...]"}},
+     {"generic", "1.0.0", "Deletes keys; returns how many existed.", "key [key ...]"},
+     Split(Merge::kDelete)},
     {"unlink", AtLeast(2), kNone, Del, 0, kWrite | kFast, 1, -1, 1,
-     {"generic", "4.0.0", "Deletes keys (as DEL); returns how many existed.", "key [key ...]"}},
+     {"generic", "4.0.0", "Deletes keys (as DEL); returns how many existed.", "key [key ...]"},
+     Split(Merge::kDelete)},
     {"exists", AtLeast(2), AtLeast(2), Exists, 0, kReadFast, 1, -1, 1,
      {"generic", "1.0.0", "Counts the keys that exist (a key named twice counts twice).",
-      "key [key ...]"}},
+      "key [key ...]"},
+     Split(Merge::kSum)},
     {"type", Exactly(2), Exactly(2), Type, 0, kReadFast, 1, 1, 1,
      {"generic", "1.0.0", "Returns the type of a key's value: string, or none.", "key"}},
     {"rename", Exactly(3), kNone, Rename, 0, kWrite, 1, 2, 1,
@@ -140,27 +156,55 @@ constexpr CommandSpec kCommandTable[] = {
     {"persist", Exactly(2), Exactly(2), Persist, 0, kWrite | kFast, 1, 1, 1,
      {"generic", "2.2.0", "Removes a key's expiry.", "key"}},
     {"keys", Exactly(2), Between(1, 2), Keys, 0, kReadOnly, 0, 0, 0,
-     {"generic", "1.0.0", "Returns every key matching a glob-style pattern.", "pattern"}},
+     {"generic", "1.0.0", "Returns every key matching a glob-style pattern.", "pattern"},
+     EveryNode(Merge::kKeys)},
     {"scan", AtLeast(2), kNone, Scan, 0, kReadOnly, 0, 0, 0,
      {"generic", "2.8.0", "Iterates over the key space.",
-      "cursor [MATCH pattern] [COUNT count] [TYPE type]"}},
+      "cursor [MATCH pattern] [COUNT count] [TYPE type]"},
+     kScanNodes},
     {"randomkey", Exactly(1), Exactly(1), RandomKey, 0, kReadOnly, 0, 0, 0,
      {"generic", "1.0.0", "Returns a random key.", ""}},
     {"dbsize", Exactly(1), Exactly(1), DbSize, 0, kReadFast, 0, 0, 0,
-     {"server", "1.0.0", "Returns the number of keys.", ""}},
+     {"server", "1.0.0", "Returns the number of keys.", ""},
+     EveryNode(Merge::kSum)},
     {"count", Exactly(1), Exactly(1), DbSize, 0, kReadFast, 0, 0, 0,
-     {"server", "memento", "Returns the number of keys (as DBSIZE).", ""}},
+     {"server", "memento", "Returns the number of keys (as DBSIZE).", ""},
+     EveryNode(Merge::kSum)},
+    // The original Memento's listings (cmd_text.cc): blocks in the text protocol,
+    // arrays over RESP; sorted lists, merged across nodes as KEYS.
+    {"values", Exactly(1), Exactly(1), Values, 0, kReadOnly, 0, 0, 0,
+     {"generic", "memento", "Returns every value, sorted bytewise.", ""},
+     EveryNode(Merge::kKeys)},
+    {"prefscan", Exactly(2), Exactly(2), PrefScan, 0, kReadOnly, 0, 0, 0,
+     {"generic", "memento", "Returns the values of the keys starting with a prefix, sorted.",
+      "prefix"},
+     EveryNode(Merge::kKeys)},
+    {"fuzzyscan", Exactly(2), Exactly(2), FuzzyScan, 0, kReadOnly, 0, 0, 0,
+     {"generic", "memento",
+      "Returns the values of the keys holding the pattern's bytes in order, sorted.",
+      "pattern"},
+     EveryNode(Merge::kKeys)},
+    {"keyspace", Exactly(1), Exactly(1), KeySpace, 0, kReadOnly, 0, 0, 0,
+     {"server", "memento", "Returns the number of keys and the memory they take, per node.",
+      ""},
+     EveryNode(Merge::kKeys)},
     {"flushdb", AtLeast(1), kNone, FlushDb, 0, kWrite, 0, 0, 0,
-     {"server", "1.0.0", "Deletes every key.", "[ASYNC|SYNC]"}},
+     {"server", "1.0.0", "Deletes every key.", "[ASYNC|SYNC]"},
+     EveryNode(Merge::kAllOk)},
     {"flushall", AtLeast(1), kNone, FlushDb, 0, kWrite, 0, 0, 0,
-     {"server", "1.0.0", "Deletes every key (Memento has one database).", "[ASYNC|SYNC]"}},
+     {"server", "1.0.0", "Deletes every key (Memento has one database).", "[ASYNC|SYNC]"},
+     EveryNode(Merge::kAllOk)},
     {"flush", Exactly(1), Exactly(1), FlushDb, 0, kWrite, 0, 0, 0,
-     {"server", "memento", "Deletes every key (as FLUSHALL).", ""}},
+     {"server", "memento", "Deletes every key (as FLUSHALL).", ""},
+     EveryNode(Merge::kAllOk)},
 
     // --- Connection and server (cmd_server.cc) ---
-    {"ping", Between(1, 2), Between(1, 2), Ping, 0, kFast | kStale, 0, 0, 0,
+    // PING, ECHO and AUTH are Redis inline commands over a text connection (no text
+    // arity): health checks (HAProxy's, `echo PING | nc`, redis-benchmark's
+    // PING_INLINE) expect Redis's "+PONG" and "+OK".
+    {"ping", Between(1, 2), kNone, Ping, 0, kFast | kStale, 0, 0, 0,
      {"connection", "1.0.0", "Replies PONG, or the message.", "[message]"}},
-    {"echo", Exactly(2), Exactly(2), Echo, 0, kFast, 0, 0, 0,
+    {"echo", Exactly(2), kNone, Echo, 0, kFast, 0, 0, 0,
      {"connection", "1.0.0", "Replies the message.", "message"}},
     {"quit", AtLeast(1), Exactly(1), Quit, 0, kConnection | kNoAuth, 0, 0, 0,
      {"connection", "1.0.0", "Closes the connection once the replies so far are sent.", ""}},
@@ -168,7 +212,7 @@ constexpr CommandSpec kCommandTable[] = {
      {"connection", "memento", "Closes the connection (text protocol only).", ""}},
     {"select", Exactly(2), kNone, Select, 0, kConnection, 0, 0, 0,
      {"connection", "1.0.0", "Selects a database; Memento has only database 0.", "index"}},
-    {"auth", AtLeast(2), Between(2, 3), Auth, 0, kConnection | kNoAuth, 0, 0, 0,
+    {"auth", AtLeast(2), kNone, Auth, 0, kConnection | kNoAuth, 0, 0, 0,
      {"connection", "1.0.0", "Authenticates the connection.", "[username] password"}},
     {"hello", AtLeast(1), kNone, Hello, 0, kConnection | kNoAuth, 0, 0, 0,
      {"connection", "6.0.0", "Handshake: protocol version (2 only), authentication, name.",
@@ -205,6 +249,28 @@ constexpr CommandSpec kCommandTable[] = {
       "Lists the cluster's nodes: name, address, slot range, reachable or unreachable.", ""}},
 };
 
+// The text protocol's facts live in net/proto/text_commands.h, shared with the tools:
+// the commands this table serves over the text protocol must be exactly the ones
+// listed there (each once), so that neither the parser nor a client can miss one.
+constexpr bool ServedOverText(std::string_view name) {
+  for (const CommandSpec& spec : kCommandTable) {
+    if (spec.name == name) return spec.text.served();
+  }
+  return false;
+}
+constexpr bool TextTablesAgree() {
+  size_t served = 0;
+  for (const CommandSpec& spec : kCommandTable) served += spec.text.served() ? 1 : 0;
+  if (served != std::size(proto::kTextCommands)) return false;
+  for (const proto::TextCommand& command : proto::kTextCommands) {
+    if (!ServedOverText(command.name)) return false;
+  }
+  return true;  // as many rows each side, each of kTextCommands served: the same set
+}
+static_assert(TextTablesAgree(),
+              "the commands with a text arity here and the rows of proto::kTextCommands "
+              "(net/proto/text_commands.h) must name the same commands: add the missing row");
+
 // Command names are short; a longer first word cannot name a command.
 constexpr size_t kMaxNameLength = 16;
 
@@ -232,8 +298,7 @@ class NameIndex {
     char lower[kMaxNameLength];
     uint32_t hash = kFnvOffset;
     for (size_t i = 0; i < name.size(); ++i) {
-      char ch = name[i];
-      if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch - 'A' + 'a');
+      const char ch = AsciiToLower(name[i]);
       lower[i] = ch;
       hash = (hash ^ static_cast<uint8_t>(ch)) * kFnvPrime;
     }
@@ -295,6 +360,11 @@ bool Commands::CheckPassword(std::string_view password) const {
     diff |= a ^ b;
   }
   return diff == 0;
+}
+
+bool Commands::IsTextCommand(std::string_view name) const {
+  const CommandSpec* spec = FindCommand(name);
+  return spec != nullptr && spec->text.served();
 }
 
 void Commands::Execute(net::Session& session, std::span<const std::string_view> argv,

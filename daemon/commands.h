@@ -100,6 +100,9 @@ class Commands final : public net::CommandHandler {
   // net::CommandHandler: a password is set (the server then applies the pre-auth
   // request limits and lifts protected mode). Any thread.
   bool AuthRequired() const override { return auth_required(); }
+  // net::CommandHandler: `name` has a row with a text arity in the command table.
+  // Any other name sent to a text connection is a Redis inline command (run as RESP2).
+  bool IsTextCommand(std::string_view name) const override;
 
   uint64_t keyspace_hits() const { return hits_.load(std::memory_order_relaxed); }
   uint64_t keyspace_misses() const { return misses_.load(std::memory_order_relaxed); }

@@ -136,8 +136,57 @@ TEST_F(CommandsTest, ArityIsCheckedForEveryCommand) {
 }
 
 TEST_F(CommandsTest, RespOnlyCommandsAreUnknownInText) {
+  // What the command layer answers when handed a text session's non-text command; the
+  // server never does that: it runs them as Redis inline commands (next test).
   EXPECT_EQ(Run({"INCR", "n"}), "(Unknown command)\r\n");
   EXPECT_EQ(Run({"CONFIG", "GET", "*"}), "(Unknown command)\r\n");
+}
+
+TEST_F(CommandsTest, OnlyTextCommandsAreTextCommands) {
+  // The rest are Redis inline commands on a text connection (docs/protocol.md, "One
+  // port, two protocols"): PING, ECHO and AUTH among them, for health checks.
+  for (const char* name : {"SET", "get", "DEL", "INC", "GETP", "FLUSH", "QUIT", "EXIT", "KEYS",
+                           "VALUES", "PREFSCAN", "FUZZYSCAN", "KEYSPACE", "INFO", "MGET"}) {
+    EXPECT_TRUE(commands_.IsTextCommand(name)) << name;
+  }
+  const std::string overlong(100, 'G');
+  for (std::string_view name : {std::string_view("PING"), std::string_view("ping"),
+                                std::string_view("ECHO"), std::string_view("AUTH"),
+                                std::string_view("INCR"), std::string_view("CONFIG"),
+                                std::string_view("HELLO"), std::string_view("FROB"),
+                                std::string_view(), std::string_view(overlong)}) {
+    EXPECT_FALSE(commands_.IsTextCommand(name)) << name;
+  }
+}
+
+TEST_F(CommandsTest, ValuesPrefscanFuzzyscanListSortedValues) {
+  Run({"SET", "user:2", "bob"});
+  Run({"SET", "user:1", "ada"});
+  Run({"SET", "team:1", "core"});
+  Run({"SET", "other", "zed"});
+  EXPECT_EQ(Run({"VALUES"}), "4\r\nada\r\nbob\r\ncore\r\nzed\r\n");
+  EXPECT_EQ(Run({"PREFSCAN", "user:"}), "2\r\nada\r\nbob\r\n");
+  EXPECT_EQ(Run({"PREFSCAN", "nothing"}), "0\r\n");
+  // The pattern's bytes in order, gaps allowed: "ue1" is in "user:1" but not "team:1".
+  EXPECT_EQ(Run({"FUZZYSCAN", "ue1"}), "1\r\nada\r\n");
+  EXPECT_EQ(Run({"FUZZYSCAN", "t1"}), "1\r\ncore\r\n");
+  EXPECT_EQ(Run({"FUZZYSCAN", "1u"}), "0\r\n");
+  EXPECT_THAT(Run({"VALUES", "x"}), ::testing::StartsWith("(error) ERR wrong number"));
+  EXPECT_THAT(Run({"PREFSCAN"}), ::testing::StartsWith("(error) ERR wrong number"));
+}
+
+TEST_F(CommandsTest, KeyspaceCountsKeysAndMemory) {
+  // "<KiB with 2 decimals> Kb": the table's memory (its empty buckets included).
+  auto space = [](const std::string& reply) {
+    return std::stod(reply.substr(reply.find("Space: ") + 7));
+  };
+  const std::string empty = Run({"KEYSPACE"});
+  EXPECT_THAT(empty, ::testing::MatchesRegex("1\r\nKeys: 0\tSpace: [0-9]+\\.[0-9][0-9] Kb\r\n"));
+  for (int i = 0; i < 100; ++i) Run({"SET", "k" + std::to_string(i), std::string(100, 'v')});
+  const std::string full = Run({"KEYSPACE"});
+  EXPECT_THAT(full, ::testing::StartsWith("1\r\nKeys: 100\tSpace: "));
+  // 100 values of 100 bytes: at least 9.77 KiB more.
+  EXPECT_GE(space(full) - space(empty), 100 * 100 / 1024.0);
 }
 
 TEST_F(CommandsTest, ReadOnlyExtrasAreServedInText) {
@@ -145,7 +194,6 @@ TEST_F(CommandsTest, ReadOnlyExtrasAreServedInText) {
   EXPECT_EQ(Run({"EXISTS", "k", "nope"}), "1\r\n");
   EXPECT_EQ(Run({"STRLEN", "k"}), "5\r\n");
   EXPECT_EQ(Run({"DBSIZE"}), "1\r\n");
-  EXPECT_EQ(Run({"ECHO", "hi"}), "hi\r\n");
   EXPECT_EQ(Run({"MGET", "k", "nope"}), "2\r\nhello\r\n(null)\r\n");
   EXPECT_EQ(Run({"GETRANGE", "k", "1", "3"}), "ell\r\n");
   EXPECT_EQ(Run({"TYPE", "k"}), "string\r\n");
@@ -171,9 +219,19 @@ TEST_F(CommandsTest, IncAppendAndIncfReplyOkInText) {
 TEST_F(CommandsTest, TextProtocolAlsoRequiresAuth) {
   commands_.SetRequirePass("pw");
   EXPECT_EQ(Run({"GET", "k"}), "(error) NOAUTH Authentication required.\r\n");
-  EXPECT_EQ(Run({"AUTH", "nope"}),
-            "(error) WRONGPASS invalid username-password pair or user is disabled.\r\n");
-  EXPECT_EQ(Run({"AUTH", "pw"}), "OK\r\n");
+  // AUTH is a Redis inline command on a text connection: the server runs it as RESP.
+  auto run_inline = [this](std::vector<std::string> words) {
+    std::vector<std::string_view> argv(words.begin(), words.end());
+    std::string out;
+    proto::RespReplyBuilder reply(&out);
+    session_.dialect = net::Dialect::kResp;
+    commands_.Execute(session_, argv, reply);
+    session_.dialect = net::Dialect::kText;
+    return out;
+  };
+  EXPECT_EQ(run_inline({"AUTH", "nope"}),
+            "-WRONGPASS invalid username-password pair or user is disabled.\r\n");
+  EXPECT_EQ(run_inline({"AUTH", "pw"}), "+OK\r\n");
   EXPECT_EQ(Run({"GET", "k"}), "(null)\r\n");
 }
 

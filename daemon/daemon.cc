@@ -60,10 +60,8 @@ Daemon::Daemon(Config config) : config_(std::move(config)) {}
 Daemon::~Daemon() { Stop(); }
 
 Status Daemon::LockDataDir() {
-  Result<std::unique_ptr<db::DataDirLock>> lock =
-      db::DataDirLock::Exclusive(config_.data_dir, db::DaemonLockOptions());
-  if (!lock.ok()) return lock.status();
-  lock_ = std::move(*lock);
+  MEMENTO_ASSIGN_OR_RETURN(lock_,
+                           db::DataDirLock::Exclusive(config_.data_dir, db::DaemonLockOptions()));
   return Status::OK();
 }
 

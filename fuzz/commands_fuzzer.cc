@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "common/logging.h"
+#include "common/strings.h"
 #include "daemon/commands.h"
 #include "fuzz/fuzz_util.h"
 #include "net/proto/reply_builder.h"
@@ -140,16 +141,6 @@ bool ReadRespValue(std::string_view* in, int depth = 0) {
     default:
       return false;
   }
-}
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view lower) {
-  if (a.size() != lower.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    char c = a[i];
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    if (c != lower[i]) return false;
-  }
-  return true;
 }
 
 // SETRANGE key offset value with offset over 1 MiB: see the top of the file.

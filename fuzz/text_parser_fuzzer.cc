@@ -22,27 +22,13 @@
 
 #include "fuzz/fuzz_util.h"
 #include "fuzz/parser_harness.h"
+#include "net/proto/text_commands.h"
 #include "net/proto/text_parser.h"
 
 namespace memento::fuzz {
 namespace {
 
 constexpr size_t kMaxLines[8] = {1, 2, 3, 5, 8, 16, 64, 65536};
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view lower) {
-  if (a.size() != lower.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    char c = a[i];
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    if (c != lower[i]) return false;
-  }
-  return true;
-}
-
-bool TakesRestOfLine(std::string_view command) {
-  return EqualsIgnoreCase(command, "set") || EqualsIgnoreCase(command, "append") ||
-         EqualsIgnoreCase(command, "prepend");
-}
 
 void CheckResult(size_t max_line, std::string_view buf, const proto::ParseResult& r,
                  const std::vector<std::string_view>& argv) {
@@ -73,7 +59,7 @@ void CheckResult(size_t max_line, std::string_view buf, const proto::ParseResult
   FUZZ_CHECK(line_len <= max_line);
   const std::string_view line = buf.substr(0, line_len);
   // Walk the line: separators, a token, separators, ... exactly as argv says.
-  const bool rest_of_line = !argv.empty() && TakesRestOfLine(argv[0]);
+  const bool rest_of_line = !argv.empty() && proto::TakesRestOfLine(argv[0]);
   size_t pos = 0;
   for (size_t i = 0; i < argv.size(); ++i) {
     const std::string_view a = argv[i];
@@ -131,7 +117,7 @@ void Generate(std::string_view material, uint64_t seed, std::string* stream, Tra
       line += tokens[t];
     }
     seps();
-    const bool rest = tokens.size() >= 3 && TakesRestOfLine(tokens[0]);
+    const bool rest = tokens.size() >= 3 && proto::TakesRestOfLine(tokens[0]);
     for (size_t t = 0; t < tokens.size() && !(rest && t == 2); ++t) req.emplace_back(tokens[t]);
     if (rest) req.push_back(line.substr(rest_at));
     // A '\r' at the end of the line is taken as part of a "\r\n" terminator.

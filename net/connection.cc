@@ -12,6 +12,7 @@
 
 #include "common/clock.h"
 #include "common/logging.h"
+#include "common/strings.h"
 
 namespace memento::net {
 
@@ -28,19 +29,6 @@ constexpr size_t kMaxIdleOutputCapacity = 64 * 1024;
 constexpr int64_t kLingerMicros = 1'000'000;
 // Bytes thrown away per wakeup while lingering, and before a graceful close.
 constexpr size_t kDiscardBudget = 64 * 1024;
-
-// ASCII case-insensitive comparison with a literal.
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    char x = a[i];
-    char y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
-}
 
 // True for a request that is really HTTP: a browser pointed at our port, or a web
 // page making the browser post to it (the cross-protocol attack Redis guards
@@ -203,15 +191,6 @@ void Connection::ReadInput() {
   ReserveInput();
   ssize_t n = ::recv(fd_.get(), in_.get() + in_end_, in_capacity_ - in_end_, 0);
   if (n > 0) {
-    if (!dialect_chosen_) {
-      dialect_chosen_ = true;
-      if (in_[in_end_] == '*') {
-        // A first byte of '*' (a multibulk) means a RESP2 client, as redis-cli and
-        // every Redis client library send; anything else is Memento's text protocol.
-        session_.dialect = Dialect::kResp;
-        reply_ = &resp_reply_;
-      }
-    }
     in_end_ += static_cast<size_t>(n);
     LoopCounters::Add(counters_->net_input_bytes, static_cast<uint64_t>(n));
     return;
@@ -371,6 +350,16 @@ bool Connection::ExecuteBuffered() {
     proto::ParseResult result;
     if (in_end_ > in_start_) {
       std::string_view input(in_.get() + in_start_, in_end_ - in_start_);
+      // The front byte is always the first byte of the pending request (a partial one
+      // included). A request starting with '*' is a RESP2 multibulk: the client is a
+      // Redis client (redis-cli, client libraries, redis-benchmark's *_MBULK tests),
+      // and, as Redis accepts multibulk requests on a connection that began with
+      // inline ones, the connection speaks RESP2 from then on (docs/protocol.md,
+      // "One port, two protocols"). Nothing else is a RESP2 client's first byte.
+      if (session_.dialect == Dialect::kText && input.front() == '*') {
+        session_.dialect = Dialect::kResp;
+        reply_ = &resp_reply_;
+      }
       result = session_.dialect == Dialect::kResp ? resp_parser_.Parse(input, &argv_)
                                                   : parser_.Parse(input, &argv_);
     }
@@ -416,7 +405,20 @@ bool Connection::ExecuteBuffered() {
     // Replies go to a held buffer while a deferred reply is outstanding (AimReplies).
     std::string* const target = held_.empty() ? &out_ : &held_.back().after;
     const size_t target_before = target->size();
+    // A text connection's request for a command Memento's text protocol does not
+    // have is a Redis inline command: it runs, and is answered, as RESP2 (Redis's
+    // inline protocol), so `PING` gets "+PONG" and `INCR n` ":1".
+    const bool redis_inline =
+        session_.dialect == Dialect::kText && !handler_->IsTextCommand(argv_[0]);
+    if (redis_inline) {
+      session_.dialect = Dialect::kResp;
+      reply_ = &resp_reply_;
+    }
     handler_->Execute(session_, argv_, *reply_);
+    if (redis_inline) {
+      session_.dialect = Dialect::kText;
+      reply_ = &text_reply_;
+    }
     ++executed;
     ++executed_;
     if (!held_.empty()) held_bytes_ += target->size() - target_before;

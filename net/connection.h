@@ -149,7 +149,6 @@ class Connection {
   State state_ = State::kOpen;
   bool linger_ = false;    // in kClosing: linger after the flush
   bool peer_eof_ = false;  // the peer shut down its sending side
-  bool dialect_chosen_ = false;
   bool awaiting_commit_ = false;  // replies from out_[commit_mark_..] wait for CommitRound()
   // Deferred replies not yet all arrived, oldest first. Each holds its reply once it
   // arrives and the replies of the requests executed after it (before the next
@@ -195,7 +194,8 @@ class Connection {
   size_t out_sent_ = 0;
   proto::TextReplyBuilder text_reply_{&out_};
   proto::RespReplyBuilder resp_reply_{&out_};
-  // The encoder for this connection's dialect, chosen by its first byte (ReadInput).
+  // The encoder for this connection's dialect: text until a request starts with '*'
+  // (ExecuteBuffered), and RESP2 for a text connection's Redis inline commands.
   proto::ReplyBuilder* reply_ = &text_reply_;
 };
 

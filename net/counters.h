@@ -21,6 +21,8 @@ struct alignas(64) LoopCounters {
   std::atomic<uint64_t> query_limit_disconnections{0};
   std::atomic<uint64_t> output_limit_disconnections{0};
   std::atomic<uint64_t> idle_disconnections{0};
+  // Deferred replies that arrived after their connection had closed, dropped unsent.
+  std::atomic<uint64_t> deferred_replies_dropped{0};
   std::atomic<uint64_t> net_input_bytes{0};
   std::atomic<uint64_t> net_output_bytes{0};
 

@@ -186,7 +186,10 @@ void EventLoop::OnWakeup() {
   }
   for (ReplyMailbox::Completed& done : mailbox_->Take()) {
     auto it = connections_.find(done.connection_id);
-    if (it == connections_.end()) continue;  // closed meanwhile: the reply is dropped
+    if (it == connections_.end()) {  // closed meanwhile: the reply is dropped
+      LoopCounters::Add(counters_->deferred_replies_dropped, 1);
+      continue;
+    }
     Connection* connection = it->second.get();
     const Connection::State before = connection->state();
     const bool was_awaiting = connection->awaiting_commit();

@@ -97,10 +97,9 @@ Status Server::Impl::Start() {
   if (handler_ == nullptr) return Status::InvalidArgument("Server needs a CommandHandler");
   if (options_.max_clients < 1) return Status::InvalidArgument("max_clients must be at least 1");
 
-  Result<SocketAddress> address = ParseListenAddress(options_.host, options_.port);
-  if (!address.ok()) return address.status();
-  Result<Listener> listener = Listener::Open(*address);
-  if (!listener.ok()) return listener.status();
+  MEMENTO_ASSIGN_OR_RETURN(const SocketAddress address,
+                           ParseListenAddress(options_.host, options_.port));
+  MEMENTO_ASSIGN_OR_RETURN(Listener listener, Listener::Open(address));
 
   std::vector<std::unique_ptr<EventLoop>> loops;
   for (int i = 0; i < options_.threads; ++i) {
@@ -114,9 +113,9 @@ Status Server::Impl::Start() {
   // Nothing can fail from here on.
   started_ = true;
   running_ = true;
-  port_ = listener->port();
-  bound_loopback_ = IsLoopbackAddress(*address);
-  listener_.emplace(std::move(*listener));
+  port_ = listener.port();
+  bound_loopback_ = IsLoopbackAddress(address);
+  listener_.emplace(std::move(listener));
   loops_ = std::move(loops);
   acceptor_wake_fd_ = std::move(wake_fd);
   for (auto& loop : loops_) loop->Start();
@@ -235,6 +234,8 @@ ServerStats Server::Impl::Stats() const {
     stats.output_limit_disconnections +=
         c.output_limit_disconnections.load(std::memory_order_relaxed);
     stats.idle_disconnections += c.idle_disconnections.load(std::memory_order_relaxed);
+    stats.deferred_replies_dropped +=
+        c.deferred_replies_dropped.load(std::memory_order_relaxed);
     stats.net_input_bytes += c.net_input_bytes.load(std::memory_order_relaxed);
     stats.net_output_bytes += c.net_output_bytes.load(std::memory_order_relaxed);
   }

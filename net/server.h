@@ -26,10 +26,11 @@
 
 namespace memento::net {
 
-// The wire protocol of one connection, decided by its first byte.
+// The wire protocol of one connection: text until a request starts with '*' (a RESP2
+// multibulk), RESP2 from then on (docs/protocol.md, "One port, two protocols").
 enum class Dialect : uint8_t {
   kText = 0,  // Memento's line protocol
-  kResp = 1,  // RESP2 (first byte '*')
+  kResp = 1,  // RESP2
 };
 
 class ReplyMailbox;
@@ -58,6 +59,9 @@ class DeferredReply {
 struct Session {
   uint64_t id = 0;           // unique per server run, starting at 1
   std::string peer;          // "127.0.0.1:53422"
+  // The dialect of the request being executed: the connection's, except that a text
+  // connection's Redis inline command (CommandHandler::IsTextCommand false) runs as
+  // kResp, and is answered in RESP2.
   Dialect dialect = Dialect::kText;
   int64_t connected_ms = 0;  // wall clock, ms since epoch
   std::string name;          // CLIENT SETNAME
@@ -143,6 +147,16 @@ class CommandHandler {
   // Called from the acceptor thread and every event-loop thread, concurrently: must
   // be cheap and thread-safe (an atomic load).
   virtual bool AuthRequired() const { return false; }
+
+  // True if `name` (a request's first word, any case) is a command of Memento's text
+  // protocol. On a text connection, a request for any other name is a Redis inline
+  // command: the connection executes it with session.dialect kResp and a RESP2
+  // encoder, as Redis answers inline commands. Called on the event-loop threads,
+  // concurrently: must be cheap and thread-safe.
+  virtual bool IsTextCommand(std::string_view name) const {
+    (void)name;
+    return true;
+  }
 };
 
 // The limits that keep one client (or many) from taking the server down. Defaults
@@ -209,6 +223,9 @@ struct ServerStats {
   uint64_t query_limit_disconnections = 0;   // over max_query_buffer
   uint64_t output_limit_disconnections = 0;  // over max_output_buffer
   uint64_t idle_disconnections = 0;          // idle for idle_timeout_ms
+  // Deferred replies (DeferReply) completed after their connection had closed: dropped,
+  // never written (the connection's fd number may serve another client by then).
+  uint64_t deferred_replies_dropped = 0;
   uint64_t net_input_bytes = 0;
   uint64_t net_output_bytes = 0;
 };

@@ -65,7 +65,7 @@ class StubHandler : public CommandHandler {
       reply.Integer(static_cast<int64_t>(session.id));
     } else if (command == "PEER") {
       reply.Bulk(session.peer);
-    } else if (command == "DIALECT") {
+    } else if (command == "DIALECT" || command == "INLINE") {
       reply.Integer(static_cast<int64_t>(session.dialect));
     } else if (command == "AUTH") {
       session.authenticated = true;
@@ -99,6 +99,8 @@ class StubHandler : public CommandHandler {
   }
 
   bool AuthRequired() const override { return auth_required_.load(); }
+  // INLINE stands for a command the text protocol does not have (a Redis inline one).
+  bool IsTextCommand(std::string_view name) const override { return name != "INLINE"; }
   void SetAuthRequired(bool required) { auth_required_.store(required); }
 
   bool HasUncommitted() override { return t_uncommitted; }
@@ -190,6 +192,15 @@ class TestClient {
     fd_ = -1;
   }
   void ShutdownWrite() { ::shutdown(fd_, SHUT_WR); }
+  // Closes with a reset (SO_LINGER 0): the server sees the client gone, not a
+  // half-close after which it would still owe the replies.
+  void Reset() {
+    linger l{};
+    l.l_onoff = 1;
+    l.l_linger = 0;
+    ::setsockopt(fd_, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+    Close();
+  }
 
   // "ip:port" of our end, as the server should see it.
   std::string LocalAddress() const {
@@ -710,12 +721,20 @@ TEST_F(ServerTest, AClientGoneBeforeItsDeferredReplyIsForgotten) {
   StartServer();
   {
     auto client = Connect();
-    ASSERT_TRUE(client->Send("LATER lost 200\r\nECHO never\r\n"));
-  }  // closed at once
-  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+    ASSERT_TRUE(client->Send("LATER lost 300\r\nECHO never\r\n"));
+    ASSERT_TRUE(WaitFor([&] { return handler_.executed() > 0; }));
+    client->Reset();  // gone while its reply is pending
+  }
+  ASSERT_TRUE(WaitFor([&] { return server_->Stats().connected_clients == 0; }));
+  // Connected before the reply completes: the server likely gives it the gone client's
+  // fd number, so a reply delivered by fd instead of by connection id would reach it.
   auto client = Connect();
+  ASSERT_TRUE(WaitFor([&] { return server_->Stats().connected_clients == 1; }));
+  EXPECT_EQ(server_->Stats().deferred_replies_dropped, 0u);
+  ASSERT_TRUE(WaitFor([&] { return server_->Stats().deferred_replies_dropped == 1; }));
   ASSERT_TRUE(client->Send("ECHO alive\r\n"));
-  EXPECT_EQ(client->ReadLine(), "alive");
+  EXPECT_EQ(client->ReadLine(), "alive");  // not "lost"
+  EXPECT_EQ(server_->Stats().net_output_bytes, std::string("alive\r\n").size());
 }
 
 TEST_F(ServerTest, HalfClosedClientStillGetsItsDeferredReply) {
@@ -740,12 +759,40 @@ TEST_F(ServerTest, FailedCommitDiscardsTheRoundsRepliesAndCloses) {
   EXPECT_TRUE(client->WaitClosed());  // and "x" / "y" were never sent
 }
 
-TEST_F(ServerTest, TextClientStaysText) {
+TEST_F(ServerTest, TextClientSwitchesToRespAtItsFirstMultibulk) {
   StartServer();
   auto client = Connect();
-  ASSERT_TRUE(client->Send("DIALECT\r\n*1\r\n"));
+  // Split inside the multibulk: the switch happens at its first byte, once.
+  ASSERT_TRUE(client->Send("DIALECT\r\n\r\n*1\r\n$7\r\nDIA"));
   EXPECT_EQ(client->ReadLine(), "0");  // Dialect::kText
-  EXPECT_EQ(client->ReadLine(), "(error) ERR unknown command");  // "*1" is a text request
+  ASSERT_TRUE(client->Send("LECT\r\nDIALECT\r\n"));
+  EXPECT_EQ(client->ReadLine(), ":1");  // the multibulk: RESP
+  EXPECT_EQ(client->ReadLine(), ":1");  // and every request after it, inline ones too
+}
+
+TEST_F(ServerTest, EmptyMultibulksSwitchToRespWithoutAReply) {
+  StartServer();
+  auto client = Connect();
+  ASSERT_TRUE(client->Send("*-10\r\n*0\r\nDIALECT\r\n"));
+  EXPECT_EQ(client->ReadLine(), ":1");
+}
+
+TEST_F(ServerTest, NonTextCommandOnATextConnectionRunsAsResp) {
+  StartServer();
+  auto client = Connect();
+  ASSERT_TRUE(client->Send("INLINE\r\nDIALECT\r\nINLINE\r\n"));
+  EXPECT_EQ(client->ReadLine(), ":1");  // run as kResp, answered in RESP2
+  EXPECT_EQ(client->ReadLine(), "0");   // the connection is still a text one
+  EXPECT_EQ(client->ReadLine(), ":1");
+}
+
+TEST_F(ServerTest, AStarThatIsNotAMultibulkIsAProtocolError) {
+  StartServer();
+  auto client = Connect();
+  ASSERT_TRUE(client->Send("DIALECT\r\n*foo\r\nDIALECT\r\n"));
+  EXPECT_EQ(client->ReadLine(), "0");
+  EXPECT_EQ(client->ReadLine(), "-ERR Protocol error: invalid multibulk length");
+  EXPECT_TRUE(client->WaitClosed());
 }
 
 TEST_F(ServerTest, ShutdownWithIdleAndNonReadingClientsReturnsPromptly) {

@@ -1,9 +1,9 @@
 // Grammar of one request (RESP2, as Redis reads it):
 //
 //   request   := multibulk | inline
-//   multibulk := "*" count CRLF bulk{count}      -- count 0 or -1: no bulks, empty argv
+//   multibulk := "*" count CRLF bulk{count}      -- count <= 0: no bulks, empty argv
 //   bulk      := "$" len CRLF byte{len} CRLF     -- binary-safe; CR, LF, NUL are data
-//   count     := "-1" | number                   -- number <= max_multibulk
+//   count     := "-" number | number             -- number <= max_multibulk if positive
 //   len       := number                          -- number <= max_bulk
 //   number    := "0" | [1-9] [0-9]*              -- as Redis's string2ll: no sign, no
 //                                                   leading zero, no spaces
@@ -171,9 +171,8 @@ ParseResult RespParser::Parse(std::string_view input, std::vector<std::string_vi
           case HeaderStatus::kOk:
             break;
         }
-        // Redis takes any count <= 0 as an empty request; we accept only the two forms
-        // clients actually send (0 and the null array -1).
-        if (count < -1) return Fail(kInvalidCount);
+        // Any count <= 0 is an empty request, ignored without a reply, as Redis does
+        // (redis-server 7.0 skips "*0", "*-1" and "*-10" alike).
         if (count > 0 && static_cast<uint64_t>(count) > limits_.max_multibulk) {
           return Fail(limits_.unauthenticated ? kUnauthCount : kInvalidCount);
         }

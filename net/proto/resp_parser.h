@@ -46,8 +46,9 @@ class RespParser {
   // TextParser::Parse: kOk fills *argv (views into `input`) and `consumed`;
   // kNeedMore asks for more bytes; kError carries the message to reply with
   // (e.g. "ERR Protocol error: invalid bulk length"), after which the connection
-  // must be closed. An empty multibulk ("*0\r\n" or "*-1\r\n") or a blank inline line
-  // gives kOk with an empty argv (no reply, as Redis).
+  // must be closed. An empty multibulk (any count <= 0: "*0\r\n", "*-1\r\n",
+  // "*-10\r\n") or a blank inline line gives kOk with an empty argv (no reply, as
+  // Redis).
   ParseResult Parse(std::string_view input, std::vector<std::string_view>* argv);
 
   // Bytes the pending request still needs at least (0 if unknown): lets a caller

@@ -393,8 +393,16 @@ TEST_F(RespParserTest, CountOverflowingInt64IsInvalid) {
             "ERR Protocol error: invalid multibulk length");
 }
 
-TEST_F(RespParserTest, NegativeCountOtherThanMinusOneIsInvalid) {
-  EXPECT_EQ(ParseError("*-5\r\n"), "ERR Protocol error: invalid multibulk length");
+TEST_F(RespParserTest, AnyNegativeCountIsAnEmptyRequestAsInRedis) {
+  // redis-server 7.0 skips "*-5" and "*-10" as it skips "*-1": no reply.
+  for (std::string_view input : {"*-5\r\n", "*-10\r\n", "*-9223372036854775808\r\n"}) {
+    std::vector<std::string_view> argv{"stale"};
+    RespParser parser;
+    const ParseResult r = parser.Parse(input, &argv);
+    EXPECT_EQ(r.status, ParseStatus::kOk) << input;
+    EXPECT_EQ(r.consumed, input.size()) << input;
+    EXPECT_TRUE(argv.empty()) << input;
+  }
 }
 
 TEST_F(RespParserTest, NonNumericCountIsInvalid) {

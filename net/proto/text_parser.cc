@@ -4,6 +4,7 @@
 //   terminator := "\r\n" | "\n"
 //   line       := sep* (token (sep+ token)*)? sep*          -- any command
 //               | sep* cmd sep+ key (sep+ rest)?            -- cmd in SET|APPEND|PREPEND
+//                 (the rows of text_commands.h marked TextArgs::kRestOfLine)
 //   sep        := " " | "\t"
 //   token      := one or more bytes other than sep ("\r" and NUL are ordinary bytes)
 //   rest       := every byte up to the terminator, separators included; starts with a
@@ -17,28 +18,13 @@
 #include <cstring>
 #include <string>
 
+#include "net/proto/text_commands.h"
+
 namespace memento::proto {
 
 namespace {
 
 inline bool IsSeparator(char c) { return c == ' ' || c == '\t'; }
-
-// True if `token` equals `lower` ignoring ASCII case. REQUIRES: `lower` is lower case.
-bool EqualsIgnoreCase(std::string_view token, std::string_view lower) {
-  if (token.size() != lower.size()) return false;
-  for (size_t i = 0; i < token.size(); ++i) {
-    char c = token[i];
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    if (c != lower[i]) return false;
-  }
-  return true;
-}
-
-// Commands whose third argument is the rest of the line (the value may hold spaces).
-bool TakesRestOfLine(std::string_view command) {
-  return EqualsIgnoreCase(command, "set") || EqualsIgnoreCase(command, "append") ||
-         EqualsIgnoreCase(command, "prepend");
-}
 
 // Splits `line` (terminator already removed) into *argv.
 void Tokenize(std::string_view line, std::vector<std::string_view>* argv) {

@@ -1,8 +1,8 @@
 // TextParser: incremental parser for Memento's text protocol (docs/protocol.md).
 //
 // A request is one line ending in "\r\n" or "\n". Tokens are split on runs of spaces
-// and tabs. For SET, APPEND and PREPEND (command name matched case-insensitively) the
-// third token is the rest of the line after the key: the separator run after the key
+// and tabs. For SET, APPEND and PREPEND (command name matched case-insensitively; the
+// rows of text_commands.h marked TextArgs::kRestOfLine) the third token is the rest of the line after the key: the separator run after the key
 // is skipped and everything up to the line terminator is kept, inner and trailing
 // spaces included. A bare "\r" before "\n" belongs to the terminator; a "\r" elsewhere
 // is an ordinary byte.

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "net/proto/resp_parser.h"
+
 #include <string>
 #include <string_view>
 #include <vector>
@@ -10,6 +12,7 @@ namespace memento::proto {
 namespace {
 
 using std::string_literals::operator""s;
+using std::string_view_literals::operator""sv;
 
 // argv copied out of the input buffer, so it can outlive it and be compared.
 using Argv = std::vector<std::string>;
@@ -123,6 +126,27 @@ TEST_F(TextParserTest, BlankLineGivesEmptyArgv) {
 
 TEST_F(TextParserTest, LineOfSeparatorsGivesEmptyArgv) {
   EXPECT_TRUE(ParseOne(" \t  \r\n").empty());
+}
+
+// A text connection hands the lines of commands the text protocol lacks to the command
+// layer as Redis inline commands (docs/protocol.md, "One port, two protocols"): their
+// words must be exactly what the RESP2 parser's inline path (a RESP connection's
+// inline line) gives, blank lines included. Only SET, APPEND and PREPEND (text
+// commands) keep the rest of the line.
+TEST_F(TextParserTest, InlineLinesGiveTheWordsRespInlineParsingGives) {
+  for (std::string_view line :
+       {"PING\r\n"sv, "ping\n"sv, "PING hello\r\n"sv, "ECHO  a\tb \r\n"sv, "\r\n"sv, " \t \n"sv,
+        "FROB x y\r\n"sv, "INCR counter:__rand_int__\r\n"sv, "ECHO \"a b\"\r\n"sv,
+        "AUTH default s3cret\r\n"sv, "ECHO a\rb\r\n"sv}) {
+    RespParser resp;
+    std::vector<std::string_view> resp_argv;
+    const ParseResult expected = resp.Parse(line, &resp_argv);
+    ASSERT_EQ(expected.status, ParseStatus::kOk) << line;
+    const ParseResult r = Parse(line);
+    ASSERT_EQ(r.status, ParseStatus::kOk) << line;
+    EXPECT_EQ(r.consumed, expected.consumed) << line;
+    EXPECT_EQ(Copy(argv_), Copy(resp_argv)) << line;
+  }
 }
 
 TEST_F(TextParserTest, PipelinedRequestsParseOneAfterAnother) {

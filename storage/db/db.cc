@@ -34,10 +34,7 @@ Result<std::unique_ptr<Db>> Db::Open(DbOptions options, table::Table* table,
                                      RecoveryStats* stats) {
   std::unique_ptr<DataDirLock> lock = std::move(options.lock);
   if (lock == nullptr) {
-    Result<std::unique_ptr<DataDirLock>> taken =
-        DataDirLock::Exclusive(options.data_dir, DaemonLockOptions());
-    if (!taken.ok()) return taken.status();
-    lock = std::move(*taken);
+    MEMENTO_ASSIGN_OR_RETURN(lock, DataDirLock::Exclusive(options.data_dir, DaemonLockOptions()));
   }
   std::unique_ptr<Db> db(new Db(std::move(options), std::move(lock)));
   RecoveryOptions recovery;
@@ -45,11 +42,10 @@ Result<std::unique_ptr<Db>> Db::Open(DbOptions options, table::Table* table,
   recovery.fsync = db->options_.fsync;
   recovery.recovery = db->options_.recovery;
   recovery.wal_segment_bytes = db->options_.wal_segment_bytes;
-  Result<Recovered> recovered = Recover(recovery, table);
-  if (!recovered.ok()) return recovered.status();
-  db->snapshot_ = std::move(recovered->snapshot);
-  db->wal_ = std::move(recovered->wal);
-  if (stats != nullptr) *stats = recovered->stats;
+  MEMENTO_ASSIGN_OR_RETURN(Recovered recovered, Recover(recovery, table));
+  db->snapshot_ = std::move(recovered.snapshot);
+  db->wal_ = std::move(recovered.wal);
+  if (stats != nullptr) *stats = recovered.stats;
   db->checkpointer_ = std::thread([raw = db.get()] { raw->CheckpointerLoop(); });
   return db;
 }

@@ -25,10 +25,9 @@ Result<Recovered> Recover(const RecoveryOptions& options, table::Table* table) {
   Recovered out;
 
   // 1. The snapshot: every key as of its LSN.
-  Result<std::unique_ptr<snapshot::SnapshotStore>> store =
-      snapshot::SnapshotStore::Open(SnapshotPath(options.data_dir), snapshot::SnapshotOptions());
-  if (!store.ok()) return store.status();
-  out.snapshot = std::move(*store);
+  MEMENTO_ASSIGN_OR_RETURN(
+      out.snapshot,
+      snapshot::SnapshotStore::Open(SnapshotPath(options.data_dir), snapshot::SnapshotOptions()));
   snapshot::LoadStats load;
   MEMENTO_RETURN_IF_ERROR(out.snapshot->Load(
       kReplayNowMs,
@@ -46,14 +45,13 @@ Result<Recovered> Recover(const RecoveryOptions& options, table::Table* table) {
   wal_options.repair_hint = options.repair_hint;
   wal_options.fs = options.fs;
   uint64_t replayed = 0;
-  Result<std::unique_ptr<wal::Wal>> log = wal::Wal::Open(
-      wal_options, out.snapshot->lsn(), [&](uint64_t, const storage::Mutation& m) {
-        ApplyToTable(table, m);
-        ++replayed;
-        return Status::OK();
-      });
-  if (!log.ok()) return log.status();
-  out.wal = std::move(*log);
+  MEMENTO_ASSIGN_OR_RETURN(
+      out.wal, wal::Wal::Open(wal_options, out.snapshot->lsn(),
+                              [&](uint64_t, const storage::Mutation& m) {
+                                ApplyToTable(table, m);
+                                ++replayed;
+                                return Status::OK();
+                              }));
 
   // 3. Now the clock applies: drop what expired while memento was down (not logged:
   // the records that made these keys carry their expiry, so a later replay drops them

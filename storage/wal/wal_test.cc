@@ -200,10 +200,19 @@ TEST_F(WalTest, NoPolicyWritesButNeverSyncs) {
   Open();
   const uint64_t syncs = fs_.syncs();
   const uint64_t size = FileSize(Seg(1));
-  Put("k", "v");
+  // Nobody waits for this record: only the background thread can write it.
+  const uint64_t lsn = Append("nobody-waits", "for-me");
+  ASSERT_TRUE(Eventually([&] { return wal_->stats().written_lsn >= lsn; }));
   EXPECT_GT(FileSize(Seg(1)), size);
+  EXPECT_TRUE(Contains(ReadFile(Seg(1)), std::string("nobody-waits\x06" "for-me")));
+  // WaitDurable writes before it returns (the bytes are in the file, readable by
+  // another process), and does not sync either.
+  const uint64_t waited = Put("waited", "on");
+  EXPECT_GE(wal_->stats().written_lsn, waited);
+  EXPECT_TRUE(Contains(ReadFile(Seg(1)), std::string("waited\x02on")));
   std::this_thread::sleep_for(milliseconds(100));  // ten background ticks
   EXPECT_EQ(fs_.syncs(), syncs);
+  EXPECT_EQ(wal_->stats().sync_calls, 0u);
   EXPECT_EQ(wal_->durable_lsn(), 0u);
 }
 

@@ -320,6 +320,65 @@ TEST_F(ClusterTest, GlobalCommandsReachEveryNode) {
   EXPECT_EQ(RespCall(c, {"DBSIZE"}), ":0");
 }
 
+TEST_F(ClusterTest, TheOriginalsListingsReachEveryNode) {
+  Client c = cluster_->Connect(0);
+  std::vector<std::string> values;
+  std::vector<std::string> g1_values;  // keys g1, g10..g19
+  for (int k = 0; k < 60; ++k) {
+    const std::string key = "g" + std::to_string(k);
+    values.push_back("value-" + std::to_string(k));
+    if (key.starts_with("g1")) g1_values.push_back(values.back());
+    ASSERT_EQ(RespCall(c, {"SET", key, values.back()}), "+OK");
+  }
+  std::sort(values.begin(), values.end());
+  std::sort(g1_values.begin(), g1_values.end());
+  Client text = cluster_->Connect(1);
+  EXPECT_EQ(text.CallBlock("VALUES"), values);
+  EXPECT_EQ(text.CallBlock("PREFSCAN g1"), g1_values);
+  EXPECT_EQ(text.CallBlock("FUZZYSCAN g59"), std::vector<std::string>{"value-59"});
+  // KEYSPACE: one line per node, each naming it; the counts add up.
+  std::optional<std::vector<std::string>> space = text.CallBlock("KEYSPACE");
+  ASSERT_TRUE(space.has_value());
+  ASSERT_EQ(space->size(), 3u);
+  long total = 0;
+  for (int node = 0; node < 3; ++node) {
+    const std::string& line = (*space)[static_cast<size_t>(node)];
+    EXPECT_THAT(line, ::testing::MatchesRegex("Keys: [0-9]+\tSpace: [0-9]+\\.[0-9][0-9] Kb\t"
+                                             "node[0-2]:127\\.0\\.0\\.1:[0-9]+"));
+    total += std::stol(line.substr(6));
+  }
+  EXPECT_EQ(total, 60);
+  for (int node = 0; node < 3; ++node) {
+    const std::string self = "node" + std::to_string(node) + ":127.0.0.1:" +
+                             std::to_string(cluster_->port(node));
+    EXPECT_EQ(std::count_if(space->begin(), space->end(),
+                            [&](const std::string& l) { return l.ends_with("\t" + self); }),
+              1)
+        << self;
+  }
+}
+
+TEST_F(ClusterTest, RedisInlineCommandsOnATextConnectionAreRoutedAsResp) {
+  // On a text connection INCR is a Redis inline command: routed (forwarded to the
+  // key's owner) and answered in RESP2; GET, a text command, stays text.
+  Client text = cluster_->Connect(0);
+  EXPECT_EQ(text.Call("PING"), "+PONG");
+  for (int k = 0; k < 12; ++k) {
+    const std::string key = "inline" + std::to_string(k);
+    EXPECT_EQ(text.Call("INCR " + key), ":1") << key;
+    EXPECT_EQ(text.Call("INCR " + key), ":2") << key;
+    EXPECT_EQ(text.Call("GET " + key), "2") << key;
+  }
+  // Some of those keys live on the other nodes: their requests were forwarded.
+  std::optional<std::vector<std::string>> info = text.CallBlock("CLUSTER INFO");
+  ASSERT_TRUE(info.has_value());
+  long forwarded = -1;
+  for (const std::string& line : *info) {
+    if (line.starts_with("cluster_requests_forwarded:")) forwarded = std::stol(line.substr(27));
+  }
+  EXPECT_GT(forwarded, 0);
+}
+
 TEST_F(ClusterTest, ClusterCommandsDescribeTheSlotMap) {
   Client c = cluster_->Connect(1);
   EXPECT_EQ(RespCall(c, {"CLUSTER", "KEYSLOT", "foo"}), ":3088");

@@ -100,7 +100,7 @@ TEST(DaemonLifecycleTest, SecondDaemonOnTheSameDataDirIsRefused) {
   // The first one is unharmed.
   Client c;
   ASSERT_TRUE(c.Connect(first.port()));
-  EXPECT_EQ(c.Call("PING"), "PONG");
+  EXPECT_EQ(c.Call("PING"), "+PONG");
 }
 
 TEST(DaemonLifecycleTest, TakenPortIsRefused) {

@@ -806,7 +806,7 @@ TEST_F(DurabilityTest, InjectedFsyncFailureIsNeverAcknowledged) {
   EXPECT_THAT(c2.Call("SET after refused"), StartsWith("(error) MISCONF "));
   EXPECT_THAT(c2.Call("DEL before"), StartsWith("(error) MISCONF "));
   EXPECT_EQ(c2.Call("GET before"), "durable") << "reads go on";
-  EXPECT_EQ(c2.Call("PING"), "PONG");
+  EXPECT_EQ(c2.Call("PING"), "+PONG");
   // Over RESP as well.
   Client resp;
   ASSERT_TRUE(resp.Connect(d.port()));

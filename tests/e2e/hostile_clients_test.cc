@@ -81,7 +81,7 @@ int64_t PingP99Micros(uint16_t port, int count = 200, milliseconds gap = millise
   std::vector<int64_t> micros;
   for (int i = 0; i < count; ++i) {
     const auto start = Clock::now();
-    if (client.Call("PING") != "PONG") return -1;
+    if (client.Call("PING") != "+PONG") return -1;
     micros.push_back(
         std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start).count());
     if (gap.count() > 0) std::this_thread::sleep_for(gap);
@@ -207,7 +207,7 @@ TEST_F(HostileClientsTest, OversizedOrMalformedHeadersGetAnErrorThenClose) {
   }
   Client check;
   ASSERT_TRUE(check.Connect(port()));
-  EXPECT_EQ(check.Call("PING"), "PONG");
+  EXPECT_EQ(check.Call("PING"), "+PONG");
 }
 
 TEST_F(HostileClientsTest, NullMultibulkIsNoRequestAndTheConnectionStays) {
@@ -328,7 +328,7 @@ TEST_F(HostileClientsTest, ClientsOverMaxClientsGetAnErrorAndEof) {
   std::unique_ptr<DaemonProcess> daemon = StartWith(dir, {"--max-clients", "10"});
   std::vector<Client> admitted = OpenMany(daemon->port(), 10);
   ASSERT_EQ(admitted.size(), 10u);
-  for (Client& c : admitted) ASSERT_EQ(c.Call("PING"), "PONG");
+  for (Client& c : admitted) ASSERT_EQ(c.Call("PING"), "+PONG");
   for (int i = 0; i < 2; ++i) {
     Client extra;
     ASSERT_TRUE(extra.Connect(daemon->port()));  // the kernel accepts; memento refuses
@@ -391,7 +391,7 @@ TEST_F(BigValueTest, NonReaderIsHeldBackByDefaultAndMemoryStaysBounded) {
   // (plus what the kernel buffers hold).
   EXPECT_LT(grown, 16 * kMiB);
   EXPECT_LT(executed, 100);
-  EXPECT_EQ(reader.Call("PING"), "PONG");
+  EXPECT_EQ(reader.Call("PING"), "+PONG");
 }
 
 TEST_F(BigValueTest, NonReaderIsDisconnectedOverTheOutputLimit) {
@@ -424,7 +424,7 @@ TEST_F(HostileClientsTest, IdleClientsAreClosedAfterTheTimeout) {
   std::unique_ptr<DaemonProcess> daemon = StartWith(dir, {"--idle-timeout", "1"});
   Client idle;
   ASSERT_TRUE(idle.Connect(daemon->port()));
-  ASSERT_EQ(idle.Call("PING"), "PONG");
+  ASSERT_EQ(idle.Call("PING"), "+PONG");
   const auto start = Clock::now();
   EXPECT_TRUE(idle.WaitForEof(milliseconds(4000)));
   const auto took = std::chrono::duration_cast<milliseconds>(Clock::now() - start).count();

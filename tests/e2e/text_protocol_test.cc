@@ -1,10 +1,12 @@
 // End-to-end tests of Memento's text protocol against the real daemon on a loopback
 // port: every command and reply of docs/protocol.md, pipelining, split requests,
-// concurrency and slow readers.
+// concurrency and slow readers; and how Redis inline commands share the port, compared
+// byte for byte with a real redis-server (InlineVsRedisTest).
 
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -13,6 +15,7 @@
 #include <gtest/gtest.h>
 
 #include "tests/util/daemon_process.h"
+#include "tests/util/redis_server.h"
 
 namespace memento::testing {
 namespace {
@@ -62,7 +65,7 @@ TEST_F(TextProtocolTest, SetThenGetReturnsTheValue) {
 TEST_F(TextProtocolTest, GetOfAMissingKeyIsNullOnOneLine) {
   EXPECT_EQ(client_.Call("GET nothing"), "(null)");
   // The original sent a second CRLF after a miss; the next reply must follow directly.
-  EXPECT_EQ(client_.Call("PING"), "PONG");
+  EXPECT_EQ(client_.Call("GET nothing"), "(null)");
 }
 
 TEST_F(TextProtocolTest, SetKeepsTheRestOfTheLineWithInnerSpaces) {
@@ -297,11 +300,6 @@ TEST_F(TextProtocolTest, SaveAndBgsaveCheckpointTheLog) {
       << bg;
 }
 
-TEST_F(TextProtocolTest, PingRepliesPongOrEchoesItsArgument) {
-  EXPECT_EQ(client_.Call("PING"), "PONG");
-  EXPECT_EQ(client_.Call("PING hello"), "hello");
-}
-
 TEST_F(TextProtocolTest, InfoHasEverySectionAsACountedBlock) {
   client_.Call("SET a 1");
   client_.Call("GET a");
@@ -317,7 +315,7 @@ TEST_F(TextProtocolTest, InfoHasEverySectionAsACountedBlock) {
   EXPECT_THAT(*lines, Contains(StartsWith("keyspace_hits:")));
   EXPECT_THAT(*lines, Contains(StartsWith("used_memory:")));
   // The connection still works after a multi-line reply.
-  EXPECT_EQ(client_.Call("PING"), "PONG");
+  EXPECT_EQ(client_.Call("PING"), "+PONG");
 }
 
 TEST_F(TextProtocolTest, InfoSectionSelectsOneSection) {
@@ -326,9 +324,11 @@ TEST_F(TextProtocolTest, InfoSectionSelectsOneSection) {
   EXPECT_THAT(*lines, ElementsAre("# Keyspace", "db0:keys=0,expires=0"));
 }
 
-TEST_F(TextProtocolTest, UnknownCommandKeepsTheOriginalToken) {
-  EXPECT_EQ(client_.Call("FROB x"), "(Unknown command)");
-  EXPECT_EQ(client_.Call("PING"), "PONG");
+TEST_F(TextProtocolTest, UnknownCommandGetsRedisInlineError) {
+  // Not the original's "(Unknown command)": an unknown name is a Redis inline command
+  // (docs/protocol.md, "One port, two protocols"); InlineVsRedisTest compares bytes.
+  EXPECT_EQ(client_.Call("FROB x"), "-ERR unknown command 'FROB', with args beginning with: 'x' ");
+  EXPECT_EQ(client_.Call("SET k v"), "OK");  // and the connection stays a text one
 }
 
 TEST_F(TextProtocolTest, WrongArityIsAnError) {
@@ -339,8 +339,8 @@ TEST_F(TextProtocolTest, WrongArityIsAnError) {
 }
 
 TEST_F(TextProtocolTest, BlankLinesAreIgnored) {
-  ASSERT_TRUE(client_.Send("\r\n\n   \r\nPING\r\n"));
-  EXPECT_EQ(client_.ReadLine(), "PONG");
+  ASSERT_TRUE(client_.Send("\r\n\n   \r\nGET nothing\r\n"));
+  EXPECT_EQ(client_.ReadLine(), "(null)");
 }
 
 TEST_F(TextProtocolTest, QuitAndExitCloseWithoutReply) {
@@ -424,7 +424,7 @@ TEST_F(TextProtocolTest, ClientThatNeverReadsDoesNotBlockOthers) {
   Client other = NewClient();
   for (int i = 0; i < 50; ++i) {
     auto start = std::chrono::steady_clock::now();
-    ASSERT_EQ(other.Call("PING"), "PONG");
+    ASSERT_EQ(other.Call("PING"), "+PONG");
     EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1));
   }
   // And the hog gets every byte of every reply, in order, when it finally reads.
@@ -433,6 +433,215 @@ TEST_F(TextProtocolTest, ClientThatNeverReadsDoesNotBlockOthers) {
     ASSERT_TRUE(line.has_value()) << "reply " << i;
     ASSERT_EQ(line->size(), 64u * 1024u) << "reply " << i;
   }
+}
+
+// ---------------------------------------------------------------------------
+// The original Memento's listings: VALUES, PREFSCAN, FUZZYSCAN, KEYSPACE
+
+TEST_F(TextProtocolTest, ValuesListsEveryValueSortedAsABlock) {
+  client_.Call("SET user:2 Grace Hopper");
+  client_.Call("SET user:1 Ada Lovelace");
+  client_.Call("SET visits 7");
+  EXPECT_EQ(client_.CallBlock("VALUES"),
+            (std::vector<std::string>{"7", "Ada Lovelace", "Grace Hopper"}));
+  EXPECT_EQ(client_.Call("values extra"),
+            "(error) ERR wrong number of arguments for 'values' command");
+  client_.Call("FLUSH");
+  EXPECT_EQ(client_.CallBlock("VALUES"), std::vector<std::string>{});
+}
+
+TEST_F(TextProtocolTest, PrefscanListsTheValuesOfKeysWithThePrefix) {
+  client_.Call("SET user:2 Grace");
+  client_.Call("SET user:1 Ada");
+  client_.Call("SET usage 99");
+  EXPECT_EQ(client_.CallBlock("PREFSCAN user:"), (std::vector<std::string>{"Ada", "Grace"}));
+  EXPECT_EQ(client_.CallBlock("PREFSCAN us"), (std::vector<std::string>{"99", "Ada", "Grace"}));
+  EXPECT_EQ(client_.CallBlock("PREFSCAN nobody"), std::vector<std::string>{});
+  EXPECT_EQ(client_.Call("PREFSCAN"),
+            "(error) ERR wrong number of arguments for 'prefscan' command");
+}
+
+TEST_F(TextProtocolTest, FuzzyscanMatchesThePatternsBytesInOrder) {
+  client_.Call("SET user:1 Ada");
+  client_.Call("SET team:1 core");
+  client_.Call("SET other zed");
+  // "ur1" is in "user:1" (u, r, 1 with gaps); "t:1" in "team:1"; "1u" nowhere.
+  EXPECT_EQ(client_.CallBlock("FUZZYSCAN ur1"), std::vector<std::string>{"Ada"});
+  EXPECT_EQ(client_.CallBlock("FUZZYSCAN t:1"), std::vector<std::string>{"core"});
+  EXPECT_EQ(client_.CallBlock("FUZZYSCAN e"), (std::vector<std::string>{"Ada", "core", "zed"}));
+  EXPECT_EQ(client_.CallBlock("FUZZYSCAN 1u"), std::vector<std::string>{});
+}
+
+TEST_F(TextProtocolTest, KeyspaceReportsKeysAndSpace) {
+  for (int i = 0; i < 10; ++i) client_.Call("SET k" + std::to_string(i) + " value");
+  auto lines = client_.CallBlock("KEYSPACE");
+  ASSERT_TRUE(lines.has_value());
+  ASSERT_EQ(lines->size(), 1u);
+  EXPECT_THAT(lines->front(), ::testing::MatchesRegex("Keys: 10\tSpace: [0-9]+\\.[0-9][0-9] Kb"));
+}
+
+TEST_F(TextProtocolTest, TheListingsAreArraysOverResp) {
+  client_.Call("SET user:1 Ada");
+  client_.Call("SET user:2 Grace");
+  Client resp = NewClient();
+  ASSERT_TRUE(resp.Send("*1\r\n$6\r\nVALUES\r\n*2\r\n$8\r\nPREFSCAN\r\n$6\r\nuser:2\r\n"
+                        "*2\r\n$9\r\nFUZZYSCAN\r\n$2\r\nu1\r\n*1\r\n$8\r\nKEYSPACE\r\n"));
+  const std::string values = "*2\r\n$3\r\nAda\r\n$5\r\nGrace\r\n";
+  const std::string grace = "*1\r\n$5\r\nGrace\r\n";
+  const std::string ada = "*1\r\n$3\r\nAda\r\n";
+  EXPECT_EQ(resp.ReadBytes(values.size()), values);
+  EXPECT_EQ(resp.ReadBytes(grace.size()), grace);
+  EXPECT_EQ(resp.ReadBytes(ada.size()), ada);
+  EXPECT_EQ(resp.ReadLine(), "*1");
+  EXPECT_THAT(resp.ReadLine().value_or(""), StartsWith("$"));
+  EXPECT_THAT(resp.ReadLine().value_or(""), StartsWith("Keys: 2\tSpace: "));
+}
+
+// ---------------------------------------------------------------------------
+// One port, two protocols (docs/protocol.md): Redis inline commands on a text
+// connection, and the switch to RESP2 at the first multibulk.
+
+TEST_F(TextProtocolTest, TextCommandsKeepTheirRepliesBetweenInlineOnes) {
+  EXPECT_EQ(client_.Call("SET k hello world"), "OK");
+  EXPECT_EQ(client_.Call("PING"), "+PONG");
+  EXPECT_EQ(client_.Call("GET k"), "hello world");
+  EXPECT_EQ(client_.Call("INCR n"), ":1");  // a Redis-only command: Redis's reply
+  EXPECT_EQ(client_.Call("GET n"), "1");
+  EXPECT_EQ(client_.Call("INC n"), "OK");
+  EXPECT_EQ(client_.Call("DEL k"), "OK");
+  EXPECT_EQ(client_.Call("GET k"), "(null)");
+  EXPECT_EQ(client_.Call("GETRANGE n 0 -1"), "2");  // Memento's text additions stay text
+}
+
+TEST_F(TextProtocolTest, AMultibulkTurnsTheConnectionToResp) {
+  EXPECT_EQ(client_.Call("SET a 1 2"), "OK");  // text: the value is the rest of the line
+  ASSERT_TRUE(client_.Send("*2\r\n$3\r\nGET\r\n$1\r\na\r\n"));
+  EXPECT_EQ(client_.ReadBytes(9), "$3\r\n1 2\r\n");
+  // From now on inline lines are Redis's too: "SET a 1 2" is a syntax error, GET a bulk.
+  EXPECT_EQ(client_.Call("SET a 1 2"), "-ERR syntax error");
+  ASSERT_TRUE(client_.Send("GET a\r\n"));
+  EXPECT_EQ(client_.ReadBytes(9), "$3\r\n1 2\r\n");
+  EXPECT_EQ(client_.Call("DEL a"), ":1");
+}
+
+TEST_F(TextProtocolTest, AuthIsARedisInlineCommandWhenAPasswordIsSet) {
+  TempDir dir;
+  DaemonProcess daemon;
+  ASSERT_TRUE(daemon.Start({"-p", "0", "--data-dir", dir.path() + "/data", "--requirepass",
+                            "s3cret"}))
+      << daemon.Log();
+  Client c;
+  ASSERT_TRUE(c.Connect(daemon.port()));
+  EXPECT_EQ(c.Call("GET k"), "(error) NOAUTH Authentication required.");
+  EXPECT_EQ(c.Call("PING"), "-NOAUTH Authentication required.");
+  EXPECT_EQ(c.Call("AUTH nope"),
+            "-WRONGPASS invalid username-password pair or user is disabled.");
+  // HAProxy's Redis check: "AUTH <password>" expecting +OK, then "PING" expecting +PONG.
+  EXPECT_EQ(c.Call("AUTH s3cret"), "+OK");
+  EXPECT_EQ(c.Call("PING"), "+PONG");
+  EXPECT_EQ(c.Call("GET k"), "(null)");
+}
+
+class InlineVsRedisTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new TempDir();
+    memento_ = new DaemonProcess();
+    ASSERT_TRUE(memento_->Start({"-p", "0", "--data-dir", dir_->path() + "/data"}))
+        << memento_->Log();
+    redis_ = new RedisServer();
+    std::string why;
+    ASSERT_TRUE(redis_->Start(dir_->path(), &why)) << why;
+  }
+  static void TearDownTestSuite() {
+    delete redis_;
+    delete memento_;
+    delete dir_;
+  }
+
+  // Sends `bytes` on a fresh connection, then (unless the server is expected to
+  // close) an inline "ECHO <end marker>", and returns every byte received before the
+  // marker's reply, or up to EOF.
+  static std::string Exchange(uint16_t port, const std::string& bytes, bool until_eof = false) {
+    static const std::string kMarker = "end-of-exchange";
+    static const std::string kMarkerReply = "$15\r\nend-of-exchange\r\n";
+    Client c;
+    if (!c.Connect(port)) return "<no connection>";
+    if (!c.Send(until_eof ? bytes : bytes + "ECHO " + kMarker + "\r\n")) return "<send failed>";
+    std::string got;
+    while (true) {
+      std::optional<std::string> byte = c.ReadBytes(1, std::chrono::seconds(2));
+      if (!byte.has_value()) return until_eof ? got : got + "<time-out or EOF>";
+      got += *byte;
+      if (!until_eof && got.ends_with(kMarkerReply)) {
+        return got.substr(0, got.size() - kMarkerReply.size());
+      }
+    }
+  }
+
+  // The bytes memento answers, after checking they are redis-server's.
+  static std::string Compare(const std::string& bytes, bool until_eof = false) {
+    const std::string redis = Exchange(redis_->port(), bytes, until_eof);
+    const std::string memento = Exchange(memento_->port(), bytes, until_eof);
+    EXPECT_EQ(memento, redis) << "for the request bytes [" << bytes << "]";
+    return memento;
+  }
+
+  static TempDir* dir_;
+  static DaemonProcess* memento_;
+  static RedisServer* redis_;
+};
+
+TempDir* InlineVsRedisTest::dir_ = nullptr;
+DaemonProcess* InlineVsRedisTest::memento_ = nullptr;
+RedisServer* InlineVsRedisTest::redis_ = nullptr;
+
+TEST_F(InlineVsRedisTest, PingIsPong) {
+  EXPECT_EQ(Compare("PING\r\n"), "+PONG\r\n");
+  EXPECT_EQ(Compare("ping\n"), "+PONG\r\n");  // what `echo PING | nc` sends, in any case
+}
+
+TEST_F(InlineVsRedisTest, PingWithAMessageIsABulk) {
+  EXPECT_EQ(Compare("PING hello\r\n"), "$5\r\nhello\r\n");
+  Compare("PING a b\r\n");  // too many arguments
+}
+
+TEST_F(InlineVsRedisTest, EchoIsABulk) {
+  EXPECT_EQ(Compare("ECHO hello\r\n"), "$5\r\nhello\r\n");
+  EXPECT_EQ(Compare("ECHO\r\n"), "-ERR wrong number of arguments for 'echo' command\r\n");
+}
+
+TEST_F(InlineVsRedisTest, UnknownCommandIsRedisError) {
+  EXPECT_EQ(Compare("FROB x y\r\n"),
+            "-ERR unknown command 'FROB', with args beginning with: 'x' 'y' \r\n");
+  Compare("frob\r\n");
+}
+
+TEST_F(InlineVsRedisTest, EmptyLinesAreIgnored) {
+  EXPECT_EQ(Compare("\r\n   \r\n\t\n\n"), "");
+  EXPECT_EQ(Compare("\r\nPING\r\n\r\n"), "+PONG\r\n");
+}
+
+TEST_F(InlineVsRedisTest, EmptyAndNegativeMultibulksAreIgnored) {
+  EXPECT_EQ(Compare("*-10\r\n"), "");
+  EXPECT_EQ(Compare("*0\r\n*-1\r\nPING\r\n"), "+PONG\r\n");
+}
+
+TEST_F(InlineVsRedisTest, InlineAndMultibulkMixOnOneConnection) {
+  EXPECT_EQ(Compare("PING\r\n*1\r\n$4\r\nPING\r\nPING again\r\n*2\r\n$4\r\nECHO\r\n$1\r\nx\r\n"),
+            "+PONG\r\n+PONG\r\n$5\r\nagain\r\n$1\r\nx\r\n");
+}
+
+TEST_F(InlineVsRedisTest, RedisOnlyCommandsGetRedisReplies) {
+  EXPECT_EQ(Compare("INCR inline-vs-redis:counter\r\n"), ":1\r\n");
+  Compare("INCR\r\n");                    // wrong arity, Redis's text
+  Compare("AUTH secret\r\n");             // no password configured on either
+  Compare("*1\r\n$4\r\nPING\r\nSET a b c\r\n");  // inline after a multibulk: Redis's SET
+}
+
+TEST_F(InlineVsRedisTest, ABadMultibulkHeaderIsAProtocolErrorThatCloses) {
+  EXPECT_EQ(Compare("*foo\r\nPING\r\n", /*until_eof=*/true),
+            "-ERR Protocol error: invalid multibulk length\r\n");
 }
 
 }  // namespace

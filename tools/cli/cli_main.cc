@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/strings.h"
 #include "tools/cli/cli_options.h"
 #include "tools/cli/client.h"
 #include "tools/cli/cluster_init.h"
@@ -32,16 +33,6 @@ using tools::kExitOk;
 using tools::kExitUsage;
 
 constexpr int kHistoryLines = 1000;
-
-bool IsWord(const std::string& s, std::string_view upper) {
-  if (s.size() != upper.size()) return false;
-  for (size_t i = 0; i < s.size(); i++) {
-    char c = s[i];
-    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
-    if (c != upper[i]) return false;
-  }
-  return true;
-}
 
 void Print(const std::string& text) {
   fwrite(text.data(), 1, text.size(), stdout);
@@ -76,7 +67,7 @@ class Session {
   // Runs one command (already split into words). Returns true if it failed: an error
   // reply, a connection failure, a command the protocol cannot carry, unknown help.
   bool Execute(const std::vector<std::string>& argv) {
-    if (IsWord(argv[0], "HELP")) return Help(argv);
+    if (EqualsIgnoreCase(argv[0], "HELP")) return Help(argv);
     if (!configured_) {
       Status s = client_.Connect(options_.host, options_.port, options_.dialect,
                                  options_.password);
@@ -112,10 +103,9 @@ class Session {
       Print(FormatReplyRaw(*reply));
       return reply->IsError();
     }
-    const bool lines_bulk =
-        IsWord(argv[0], "INFO") || IsWord(argv[0], "CLUSTERINFO") ||
-        (argv.size() >= 2 && IsWord(argv[0], "CLUSTER") &&
-         (IsWord(argv[1], "INFO") || IsWord(argv[1], "NODES")));
+    // A command whose text reply is a block of lines and whose RESP reply is one bulk
+    // (INFO, CLUSTERINFO, CLUSTER INFO, CLUSTER NODES; KEYS and MGET reply arrays).
+    const bool lines_bulk = client::TextShapeOfRequest(argv) == client::TextShape::kBlock;
     if (lines_bulk && reply->type == Reply::Type::kBulk) {
       // As redis-cli: a bulk of lines (INFO, CLUSTER INFO, CLUSTER NODES) is printed
       // as the lines it holds, not quoted.
@@ -227,12 +217,13 @@ int RunInteractive(Session& session) {
     }
     if (words->empty()) continue;
     // As redis-cli: a password typed with AUTH stays out of the history file.
-    if (!IsWord(words->front(), "AUTH")) {
+    if (!EqualsIgnoreCase(words->front(), "AUTH")) {
       add_history(line.c_str());
       // Written after every line, so a killed session keeps its history too.
       if (!history.empty()) write_history(history.c_str());
     }
-    if (IsWord(words->front(), "QUIT") || IsWord(words->front(), "EXIT")) break;
+    // QUIT, EXIT: the server closes the connection after them.
+    if (client::TextShapeOf(words->front()) == client::TextShape::kNone) break;
     session.Execute(*words);
   }
   return kExitOk;
@@ -291,7 +282,8 @@ int Main(int argc, char** argv) {
     return kExitOk;
   }
   const std::vector<std::string>& command = options->command;
-  if (command.size() >= 2 && IsWord(command[0], "CLUSTER") && IsWord(command[1], "INIT")) {
+  if (command.size() >= 2 && EqualsIgnoreCase(command[0], "CLUSTER") &&
+      EqualsIgnoreCase(command[1], "INIT")) {
     return RunClusterInit(std::vector<std::string>(command.begin() + 2, command.end()));
   }
   Session session(*options);

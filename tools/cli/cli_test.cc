@@ -374,7 +374,10 @@ TEST_F(CliTest, ErrorReplyExitsOne) {
   EXPECT_EQ(resp.out, "(error) ERR value is not an integer or out of range\n");
   CliRun unknown = Cli({"--text", "NOSUCHCOMMAND"});
   EXPECT_EQ(unknown.exit_code, 1);
-  EXPECT_EQ(unknown.out, "(Unknown command)\n");
+  // An unknown name is a Redis inline command on a text connection: the server answers
+  // in RESP2 (net/proto/text_commands.h kResp) and the CLI prints it as an error.
+  EXPECT_EQ(unknown.out,
+            "(error) ERR unknown command 'NOSUCHCOMMAND', with args beginning with: \n");
   CliRun unknown_resp = Cli({"NOSUCHCOMMAND"});
   EXPECT_EQ(unknown_resp.exit_code, 1);
   EXPECT_EQ(unknown_resp.out.rfind("(error) ERR unknown command 'NOSUCHCOMMAND'", 0), 0u)
@@ -433,7 +436,8 @@ TEST_F(CliTest, TextMultiLineRepliesAreReadWhole) {
   // Each multi-line reply is followed by a PING: its PONG comes right after the
   // reply's last line only if the reply was framed exactly.
   CliRun run = Cli({"--text"}, "KEYS\nPING\nGETP key:7\nPING\nGETP missing\nPING\nINFO\nPING\n"
-                       "MGET key:1 nope\nPING\nTIME\nPING\nKEYS nope\nPING\n");
+                       "MGET key:1 nope\nPING\nTIME\nPING\nKEYS nope\nPING\n"
+                       "PREFSCAN key:199\nPING\nKEYSPACE\nPING\n");
   ASSERT_EQ(run.exit_code, 0) << run.err;
   std::vector<std::string> lines = Lines(run.out);
   ASSERT_GT(lines.size(), 2002u);
@@ -464,6 +468,15 @@ TEST_F(CliTest, TextMultiLineRepliesAreReadWhole) {
   at += 2;
   EXPECT_EQ(lines[at++], "PONG");
   EXPECT_EQ(lines[at++], "0");
+  EXPECT_EQ(lines[at++], "PONG");
+  // PREFSCAN: the values of key:199 and key:1990..key:1999, sorted.
+  EXPECT_EQ(lines[at++], "11");
+  EXPECT_EQ(lines[at++], "v199");
+  EXPECT_EQ(lines[at++], "v1990");
+  at += 9;
+  EXPECT_EQ(lines[at++], "PONG");
+  EXPECT_EQ(lines[at++], "1");
+  EXPECT_EQ(lines[at++].rfind("Keys: ", 0), 0u);
   EXPECT_EQ(lines[at++], "PONG");
   EXPECT_EQ(at, lines.size());
 }

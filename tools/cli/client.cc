@@ -15,13 +15,6 @@ namespace {
 
 constexpr size_t kReadChunk = 64 * 1024;
 
-
-// SET, APPEND and PREPEND take the rest of the line after the key as their value.
-bool TakesRestOfLine(std::string_view command) {
-  return EqualsIgnoreCase(command, "SET") || EqualsIgnoreCase(command, "APPEND") ||
-         EqualsIgnoreCase(command, "PREPEND");
-}
-
 }  // namespace
 
 Result<std::string> EncodeRequest(Dialect dialect, const std::vector<std::string>& argv) {
@@ -40,7 +33,7 @@ Result<std::string> EncodeRequest(Dialect dialect, const std::vector<std::string
                                    " replies nested arrays, which the text protocol cannot "
                                    "frame (use --resp)");
   }
-  const bool rest_of_line = argv.size() == 3 && TakesRestOfLine(argv[0]);
+  const bool rest_of_line = argv.size() == 3 && proto::TakesRestOfLine(argv[0]);
   for (size_t i = 0; i < argv.size(); i++) {
     const std::string& arg = argv[i];
     const std::string where = "argument " + std::to_string(i + 1) + " of " + argv[0];

@@ -31,40 +31,16 @@ std::optional<int64_t> ParseInteger(std::string_view text) {
 
 }  // namespace
 
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); i++) {
-    char x = a[i];
-    if (x >= 'a' && x <= 'z') x = static_cast<char>(x - 'a' + 'A');
-    if (x != b[i]) return false;
-  }
-  return true;
-}
-
-TextShape TextShapeOf(std::string_view command) {
-  for (std::string_view block : {"KEYS", "INFO", "MGET", "TIME", "CLUSTERINFO"}) {
-    if (EqualsIgnoreCase(command, block)) return TextShape::kBlock;
-  }
-  if (EqualsIgnoreCase(command, "GETP")) return TextShape::kGetp;
-  if (EqualsIgnoreCase(command, "QUIT") || EqualsIgnoreCase(command, "EXIT")) {
-    return TextShape::kNone;
-  }
-  return TextShape::kLine;
-}
+// The shapes are net/proto/text_commands.h's: the table the daemon's is checked
+// against, so the CLI cannot drift from what the server sends.
+TextShape TextShapeOf(std::string_view command) { return proto::TextReplyShapeOf(command); }
 
 TextShape TextShapeOfRequest(const std::vector<std::string>& argv) {
-  if (argv.size() >= 2 && EqualsIgnoreCase(argv[0], "CLUSTER")) {
-    for (std::string_view block : {"INFO", "NODES", "HELP"}) {
-      if (EqualsIgnoreCase(argv[1], block)) return TextShape::kBlock;
-    }
-    return TextShape::kLine;
-  }
-  return TextShapeOf(argv[0]);
+  return proto::TextReplyShapeOf(argv[0], argv.size() >= 2 ? argv[1] : std::string_view());
 }
 
 bool TextReplyUnframable(const std::vector<std::string>& argv) {
-  return argv.size() >= 2 && EqualsIgnoreCase(argv[0], "CLUSTER") &&
-         (EqualsIgnoreCase(argv[1], "SLOTS") || EqualsIgnoreCase(argv[1], "SHARDS"));
+  return TextShapeOfRequest(argv) == TextShape::kUnframable;
 }
 
 void ReplyReader::Feed(std::string_view bytes) {
@@ -115,7 +91,7 @@ size_t ReplyReader::FindLineEnd(size_t from) {
 }
 
 Result<std::optional<Reply>> ReplyReader::Next(TextShape shape) {
-  if (dialect_ == Dialect::kResp) return NextResp();
+  if (dialect_ == Dialect::kResp || shape == TextShape::kResp) return NextResp();
   return NextText(shape);
 }
 

@@ -6,9 +6,12 @@
 // one reply depends on the request, so the caller says which shape to expect
 // (TextShapeOf(command name) gives it):
 //   kLine   one line                         (almost every command)
-//   kBlock  "<N>" then N lines, or one line  (KEYS, INFO, MGET, TIME; an error is one line)
+//   kBlock  "<N>" then N lines, or one line  (KEYS, INFO, MGET, TIME, VALUES, PREFSCAN,
+//                                             FUZZYSCAN, KEYSPACE; an error is one line)
 //   kGetp   "key: ..." then 3 lines, or one  (GETP; "(null)" and errors are one line)
 //   kNone   no reply: the server closes      (QUIT, EXIT; the Client handles it)
+//   kResp   a RESP2 reply                    (PING, ECHO, AUTH: Redis inline commands,
+//                                             answered as Redis answers them)
 // (CLUSTERINFO and CLUSTER INFO/NODES/HELP are blocks too.)
 // A text value holding "\r\n" (written over RESP) cannot be framed by any client: the
 // text protocol is line based. Use RESP for binary values.
@@ -28,14 +31,14 @@
 #include <vector>
 
 #include "common/result.h"
+#include "net/proto/text_commands.h"
 #include "tools/cli/reply.h"
 
 namespace memento::client {
 
-enum class TextShape : uint8_t { kLine, kBlock, kGetp, kNone };
-
-// True if `word` equals `upper` ignoring ASCII case. REQUIRES: `upper` is upper case.
-bool EqualsIgnoreCase(std::string_view word, std::string_view upper);
+// The shapes, and which command has which, are net/proto/text_commands.h's.
+// kUnframable is read as one line (EncodeRequest refuses such requests).
+using TextShape = proto::TextReplyShape;
 
 // The shape of the text-protocol reply to a request whose first word is `command`
 // (any case).
