@@ -17,7 +17,6 @@
 #include "common/logging.h"
 #include "common/numbers.h"
 #include "daemon/cmd_context.h"
-#include "daemon/persistence.h"
 #include "daemon/cmd_errors.h"
 
 namespace memento::daemon {

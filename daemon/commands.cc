@@ -6,7 +6,6 @@
 
 #include "daemon/cluster_node.h"
 
-#include "daemon/persistence.h"
 
 #include <algorithm>
 #include <array>

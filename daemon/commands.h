@@ -28,12 +28,16 @@
 #include <string_view>
 
 #include "net/server.h"
+#include "storage/db/db.h"
 #include "storage/table/table.h"
 
 namespace memento::daemon {
 
 class ClusterNode;
-class Persistence;
+// The data directory's owner (storage/db/db.h): the daemon's commands call it
+// "persistence" (SAVE, BGSAVE, LASTSAVE, INFO persistence, the durability barrier).
+using Persistence = db::Db;
+using PersistenceStats = db::DbStats;
 
 // What INFO and CONFIG GET report about the process; filled by the daemon.
 struct ServerFacts {

@@ -1,21 +1,15 @@
 #include "daemon/daemon.h"
 
-#include <fcntl.h>
 #include <signal.h>
-#include <sys/file.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
 #include <string>
-#include <system_error>
 
 #include "common/clock.h"
 #include "common/logging.h"
 #include "common/version.h"
-#include "storage/file_modes.h"
 
 namespace memento::daemon {
 namespace {
@@ -66,36 +60,8 @@ Daemon::Daemon(Config config) : config_(std::move(config)) {}
 Daemon::~Daemon() { Stop(); }
 
 Status Daemon::LockDataDir() {
-  // 0700 when created (an existing directory keeps the operator's mode); the files
-  // in it are 0600 (storage/file_modes.h, docs/security.md).
-  if (Status made = storage::CreatePrivateDirs(config_.data_dir); !made.ok()) {
-    return Status::IOError("cannot create data directory " + config_.data_dir + ": " +
-                           std::string(made.message()));
-  }
-  std::string path = config_.data_dir + "/LOCK";
-  int fd = storage::OpenPrivateFile(path, O_RDWR);
-  if (fd < 0) return Status::FromErrno("open " + path, errno);
-  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
-    int err = errno;
-    char pid[32] = {0};
-    ssize_t n = ::pread(fd, pid, sizeof(pid) - 1, 0);
-    ::close(fd);
-    if (err == EWOULDBLOCK) {
-      std::string holder = n > 0 ? std::string(pid, strnlen(pid, sizeof(pid))) : "unknown";
-      while (!holder.empty() && (holder.back() == '\n' || holder.back() == ' ')) holder.pop_back();
-      return Status::Busy("data directory " + config_.data_dir +
-                          " is in use by another memento (pid " + holder +
-                          "); stop it or start with another --data-dir");
-    }
-    return Status::FromErrno("lock " + path, err);
-  }
-  std::string pid = std::to_string(getpid()) + "\n";
-  if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, pid.data(), pid.size(), 0) < 0) {
-    int err = errno;
-    ::close(fd);
-    return Status::FromErrno("write " + path, err);
-  }
-  lock_fd_ = fd;
+  MEMENTO_ASSIGN_OR_RETURN(lock_,
+                           db::DataDirLock::Exclusive(config_.data_dir, db::DaemonLockOptions()));
   return Status::OK();
 }
 
@@ -184,16 +150,17 @@ Status Daemon::Start() {
             "data set, clients get LOADING until it is loaded",
             kVersion, server_->address().c_str(), options.threads, config_.data_dir.c_str());
 
-  PersistenceOptions persistence_options;
+  db::DbOptions persistence_options;
   persistence_options.data_dir = config_.data_dir;
+  persistence_options.lock = std::move(lock_);
   wal::ParseSyncPolicy(config_.fsync, &persistence_options.fsync);  // validated by config
   wal::ParseRecoveryMode(config_.wal_recovery, &persistence_options.recovery);
   persistence_options.wal_segment_bytes = static_cast<uint64_t>(config_.wal_segment_bytes);
   persistence_options.snapshot_interval_s = config_.snapshot_interval_s;
   persistence_options.snapshot_after_writes = static_cast<uint64_t>(config_.snapshot_after_writes);
-  RecoveryStats recovered;
+  db::RecoveryStats recovered;
   Result<std::unique_ptr<Persistence>> persistence =
-      Persistence::Open(persistence_options, table_.get(), &recovered);
+      db::Db::Open(std::move(persistence_options), table_.get(), &recovered);
   if (!persistence.ok()) {
     Stop();
     return persistence.status();
@@ -286,10 +253,7 @@ void Daemon::Stop() {
     if (table_) table_->SetMutationSink(nullptr);
     persistence_.reset();
   }
-  if (lock_fd_ >= 0) {
-    ::close(lock_fd_);  // releases the flock
-    lock_fd_ = -1;
-  }
+  lock_.reset();  // if Start failed before the Db took it over
 }
 
 int RunUntilSignalled(const Config& config) {

@@ -15,8 +15,8 @@
 #include "daemon/cluster_node.h"
 #include "daemon/commands.h"
 #include "daemon/config.h"
-#include "daemon/persistence.h"
 #include "net/server.h"
+#include "storage/db/data_dir_lock.h"
 #include "storage/table/table.h"
 
 namespace memento::daemon {
@@ -54,7 +54,8 @@ class Daemon {
   void ReaperLoop();
 
   Config config_;
-  int lock_fd_ = -1;
+  // Held from LockDataDir() until Db::Open takes it over (the Db releases it at Close).
+  std::unique_ptr<db::DataDirLock> lock_;
   std::unique_ptr<table::Table> table_;
   std::unique_ptr<Persistence> persistence_;
   std::unique_ptr<Commands> commands_;

@@ -9,11 +9,10 @@
 //   2. the table itself (Read of every key, ForEach, a full Scan);
 //   3. the log: after every operation, the mutations it emitted, applied to a shadow
 //      map, give the model's live keys; at the end the segment is read back with
-//      wal::Reader, each payload decoded with wal::DecodeMutation and replayed into
-//      fresh Tables: once with no clock (the log must hold everything), once the way
-//      recovery does it at "now" (ReplayIntoTable below mirrors ApplyToTable in
-//      daemon/persistence.cc, which is file-local there; keep the two in step, or
-//      better, export it and call it from here).
+//      wal::Reader, each payload decoded with wal::DecodeMutation and replayed into a
+//      fresh Table with recovery's own function (db::ApplyToTable, storage/db/apply.h),
+//      then looked at "now" (the log must hold everything) and reclaimed the way
+//      recovery does it.
 //
 // Input: byte 0 picks the shard count (1, 2, 4 or 256: few shards make rehashing and
 // shared-shard WriteMulti likely); then one operation per opcode byte, its operands
@@ -29,6 +28,7 @@
 
 #include "fuzz/fuzz_util.h"
 #include "fuzz/in_memory_fs.h"
+#include "storage/db/apply.h"
 #include "storage/mutation.h"
 #include "storage/table/table.h"
 #include "storage/wal/log_reader.h"
@@ -108,43 +108,10 @@ void ApplyToModel(Model* m, const Mutation& mu, int64_t now) {
 // Fixed bug (fuzz/regressions/table_map/replay-loses-key-persisted-after-ttl): recovery
 // used to judge each record's expiry at replay time, losing a key whose TTL had passed
 // by the restart but that a later kExpire (PERSIST) had kept. It now replays at time
-// zero and reclaims expired entries once afterwards, as AsRecovery() below does.
+// zero (db::kReplayNowMs) and reclaims expired entries once afterwards. (This file
+// used to carry its own copy of the replay, still the pre-fix one with a clock
+// parameter; it now calls recovery's db::ApplyToTable.)
 constexpr bool kKnownReplayBug = false;
-
-// Mirror of ApplyToTable (daemon/persistence.cc, file-local there). With now_ms =
-// INT64_MIN nothing counts as expired while replaying (but INT64_MIN itself, dead
-// at any time), which is the time-independent replay.
-void ReplayIntoTable(table::Table* t, const Mutation& m, int64_t now_ms) {
-  if (m.type == MutationType::kClear) {
-    t->Clear();
-    return;
-  }
-  t->Write(m.key, now_ms, [&](table::Slot& slot) {
-    switch (m.type) {
-      case MutationType::kPut:
-        if (m.expire_ms != kNoExpiry && m.expire_ms <= now_ms) {
-          slot.Erase();
-          return;
-        }
-        slot.Create(m.created_ms)->value.assign(m.value);
-        slot.SetExpire(m.expire_ms);
-        return;
-      case MutationType::kDelete:
-        slot.Erase();
-        return;
-      case MutationType::kExpire:
-        if (slot.entry() == nullptr) return;
-        if (m.expire_ms != kNoExpiry && m.expire_ms <= now_ms) {
-          slot.Erase();
-        } else {
-          slot.SetExpire(m.expire_ms);
-        }
-        return;
-      case MutationType::kClear:
-        return;
-    }
-  });
-}
 
 // The table's sink: each mutation becomes a WAL record, and is applied to the shadow.
 class LogSink final : public table::MutationSink {
@@ -378,23 +345,21 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   wal::Reader reader(&file, sink.segment().size(), "table_map.wal");
   wal::SegmentHeader header;
   FUZZ_CHECK(reader.ReadHeader(&header).ok());
-  table::Table as_recovery;   // replayed the way daemon/persistence.cc does it
-  table::Table timeless;      // replayed with no clock, then looked at "now"
+  table::Table as_recovery;  // replayed the way recovery does it (storage/db/recovery.cc)
   wal::Reader::Record record;
   uint64_t records = 0;
   while (reader.ReadRecord(&record)) {
     Mutation m;
     FUZZ_CHECK(wal::DecodeMutation(record.payload, &m).ok());
-    ReplayIntoTable(&as_recovery, m, /*now_ms=*/0);  // daemon/persistence.cc's kReplayNowMs
-    ReplayIntoTable(&timeless, m, INT64_MIN);
+    db::ApplyToTable(&as_recovery, m);
     ++records;
   }
   FUZZ_CHECK(reader.end() == wal::Reader::End::kEof);
   FUZZ_CHECK(records == sink.records());
   // The log holds everything needed to rebuild the key space.
-  FUZZ_CHECK(TableLive(timeless, now) == want);
+  FUZZ_CHECK(TableLive(as_recovery, now) == want);
   if (!kKnownReplayBug) {
-    // Then, as Persistence::Open, one reclaim pass with the real clock.
+    // Then, as db::Recover, one reclaim pass with the real clock.
     as_recovery.ReclaimExpired(now, as_recovery.Size() + 1);
     FUZZ_CHECK(TableLive(as_recovery, now) == want);
     FUZZ_CHECK(as_recovery.Size() == want.size());

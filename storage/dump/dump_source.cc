@@ -4,8 +4,9 @@
 #include <memory>
 #include <string>
 #include <thread>
-#include <unordered_map>
 
+#include "storage/db/apply.h"
+#include "storage/db/layout.h"
 #include "storage/mutation.h"
 #include "storage/snapshot/snapshot_files.h"
 #include "storage/snapshot/snapshot_store.h"
@@ -15,12 +16,10 @@ namespace memento::dump {
 
 namespace {
 
-using storage::MutationType;
-
-// Recovery replays "at time zero" (daemon/persistence.cc, kReplayNowMs): nothing counts
-// as expired while the snapshot and the log are combined, because a later record may
-// change an expiry (PERSIST after the TTL passed). Expiry at now_ms is judged last.
-constexpr int64_t kCombineNowMs = 0;
+// The snapshot and the log are combined at the replay clock (storage/db/apply.h): a
+// later record may change an expiry (PERSIST after the TTL passed). Expiry at now_ms
+// is judged last.
+constexpr int64_t kCombineNowMs = db::kReplayNowMs;
 
 // The tail of a running daemon's log ends in a record still being written: that is not
 // damage, and nothing is truncated in read-only mode. Say nothing.
@@ -29,59 +28,11 @@ class QuietReporter final : public wal::Reporter {
   void Dropped(const std::string&, uint64_t, uint64_t, const Status&) override {}
 };
 
-// A key's state after the log records S+1..L.
-struct OverlayEntry {
-  enum class Kind : uint8_t { kValue, kDeleted, kExpireOnly } kind = Kind::kValue;
-  std::string value;       // kValue
-  int64_t created_ms = 0;  // kValue
-  int64_t expire_ms = -1;  // kValue, kExpireOnly
-  bool emitted = false;    // kValue/kExpireOnly: passed on during the snapshot scan
-};
-
-// The log tail folded per key, mirroring ApplyToTable (daemon/persistence.cc) and
-// CollapseBatch: keep the two in step.
-struct Overlay {
-  bool cleared = false;  // a kClear: no snapshot entry survives
-  std::unordered_map<std::string, OverlayEntry> keys;
-  uint64_t records = 0;
-
-  void Apply(const storage::Mutation& m) {
-    ++records;
-    switch (m.type) {
-      case MutationType::kClear:
-        cleared = true;
-        keys.clear();
-        return;
-      case MutationType::kPut: {
-        OverlayEntry& e = keys[std::string(m.key)];
-        e.kind = OverlayEntry::Kind::kValue;
-        e.value.assign(m.value);
-        e.created_ms = m.created_ms;
-        e.expire_ms = m.expire_ms;
-        return;
-      }
-      case MutationType::kDelete: {
-        OverlayEntry& e = keys[std::string(m.key)];
-        e.kind = OverlayEntry::Kind::kDeleted;
-        e.value.clear();
-        return;
-      }
-      case MutationType::kExpire: {
-        auto it = keys.find(std::string(m.key));
-        if (it != keys.end()) {
-          // On a deleted key an expiry has nothing to act on (ApplyToTable: no entry).
-          if (it->second.kind != OverlayEntry::Kind::kDeleted) it->second.expire_ms = m.expire_ms;
-        } else if (!cleared) {
-          // Changes the snapshot's entry, if it has one.
-          OverlayEntry& e = keys[std::string(m.key)];
-          e.kind = OverlayEntry::Kind::kExpireOnly;
-          e.expire_ms = m.expire_ms;
-        }
-        return;
-      }
-    }
-  }
-};
+// The log tail S+1..L folded per key over the snapshot: recovery's own semantics
+// (db::ChangeFold). Each key's change is erased once the snapshot scan has passed it
+// on, so what is left at the end are the keys the snapshot did not have.
+using Overlay = db::ChangeFold;
+using Kind = db::KeyChange::Kind;
 
 bool Expired(int64_t expire_ms, int64_t now_ms) { return expire_ms != -1 && expire_ms <= now_ms; }
 
@@ -90,12 +41,12 @@ Status ReadLogTail(const std::string& data_dir, uint64_t after_lsn, Overlay* ove
                    uint64_t* last_lsn) {
   QuietReporter reporter;
   wal::Options options;
-  options.dir = wal::WalDirectory(data_dir);
+  options.dir = db::WalPath(data_dir);
   options.read_only = true;  // no truncation, no new segment, no flusher thread
   options.reporter = &reporter;
   options.repair_hint = "dump a healthy directory, or repair this one first (docs/operations.md)";
   auto log = wal::Wal::Open(options, after_lsn, [&](uint64_t, const storage::Mutation& m) {
-    overlay->Apply(m);
+    overlay->Add(m);
     return Status::OK();
   });
   if (!log.ok()) return log.status();
@@ -122,23 +73,23 @@ Status Attempt(const std::string& data_dir, const SourceOptions& options, const 
   };
   // The overlay's keys the snapshot did not have.
   const auto pass_new_keys = [&]() -> Status {
-    for (auto& [key, e] : overlay.keys) {
-      if (e.kind != OverlayEntry::Kind::kValue || e.emitted) continue;
+    for (const auto& [key, e] : overlay.keys()) {
+      if (e.kind != Kind::kPut) continue;
       MEMENTO_RETURN_IF_ERROR(pass(key, e.value, e.created_ms, e.expire_ms));
     }
     return Status::OK();
   };
 
-  const std::string snapshot_dir = data_dir + "/snapshot";
+  const std::string snapshot_dir = db::SnapshotPath(data_dir);
   if (!snapshot::PathExists(snapshot_dir)) {
     // A log without a snapshot (never checkpointed by this layout): the log is all.
     uint64_t last = 0;
     MEMENTO_RETURN_IF_ERROR(ReadLogTail(data_dir, 0, &overlay, &last));
     stats->snapshot_lsn = 0;
     stats->lsn = last;
-    stats->wal_records = overlay.records;
+    stats->wal_records = overlay.records();
     *begun = true;
-    MEMENTO_RETURN_IF_ERROR(begin(last, overlay.keys.size()));
+    MEMENTO_RETURN_IF_ERROR(begin(last, overlay.keys().size()));
     return pass_new_keys();
   }
 
@@ -157,30 +108,33 @@ Status Attempt(const std::string& data_dir, const SourceOptions& options, const 
         MEMENTO_RETURN_IF_ERROR(ReadLogTail(data_dir, snapshot_lsn, &overlay, &last));
         stats->snapshot_lsn = snapshot_lsn;
         stats->lsn = last;
-        stats->wal_records = overlay.records;
+        stats->wal_records = overlay.records();
         *begun = true;
-        return begin(last, approx + overlay.keys.size());
+        return begin(last, approx + overlay.keys().size());
       },
       [&](std::string_view key, std::string_view value, int64_t created_ms,
           int64_t expire_ms) -> Status {
-        if (overlay.cleared && overlay.keys.empty()) return Status::OK();
-        if (!overlay.keys.empty()) {
-          auto it = overlay.keys.find(std::string(key));
-          if (it != overlay.keys.end()) {
-            OverlayEntry& e = it->second;
+        if (overlay.cleared() && overlay.keys().empty()) return Status::OK();
+        if (!overlay.keys().empty()) {
+          auto it = overlay.keys().find(key);
+          if (it != overlay.keys().end()) {
+            const db::KeyChange& e = it->second;
+            Status passed;
             switch (e.kind) {
-              case OverlayEntry::Kind::kDeleted:
-                return Status::OK();
-              case OverlayEntry::Kind::kValue:
-                e.emitted = true;
-                return pass(key, e.value, e.created_ms, e.expire_ms);
-              case OverlayEntry::Kind::kExpireOnly:
-                e.emitted = true;
-                return pass(key, value, created_ms, e.expire_ms);
+              case Kind::kDelete:
+                break;
+              case Kind::kPut:
+                passed = pass(key, e.value, e.created_ms, e.expire_ms);
+                break;
+              case Kind::kKeep:
+                passed = pass(key, value, created_ms, e.has_expire ? e.expire_ms : expire_ms);
+                break;
             }
+            overlay.keys().erase(it);  // after pass: fn saw e.value
+            return passed;
           }
         }
-        if (overlay.cleared) return Status::OK();
+        if (overlay.cleared()) return Status::OK();
         return pass(key, value, created_ms, expire_ms);
       });
   MEMENTO_RETURN_IF_ERROR(s);
@@ -193,7 +147,7 @@ Status ReadDataDir(const std::string& data_dir, const SourceOptions& options, co
                    const EntryFn& fn, SourceStats* stats) {
   SourceStats local;
   if (stats == nullptr) stats = &local;
-  MEMENTO_RETURN_IF_ERROR(snapshot::CheckDataDirectory(data_dir));
+  MEMENTO_RETURN_IF_ERROR(db::CheckDataDirectory(data_dir));
   const int attempts = options.max_attempts < 1 ? 1 : options.max_attempts;
   Status last;
   for (int attempt = 1; attempt <= attempts; ++attempt) {

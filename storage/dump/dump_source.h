@@ -2,16 +2,17 @@
 // memento-dump. Works while the daemon runs on the directory: it takes no lock, writes
 // nothing, and does not make the daemon wait.
 //
-// The state is the one the daemon's recovery would build (daemon/persistence.cc: the
-// snapshot, then the log records after the snapshot's LSN, ApplyToTable), at LSN L:
+// The state is the one the daemon's recovery would build (storage/db/recovery.h: the
+// snapshot, then the log records after the snapshot's LSN), at LSN L:
 //
 //   1. open the snapshot read-only and start an LMDB read transaction: the snapshot's
 //      state at its LSN S stays pinned for as long as the transaction lives, whatever
 //      the checkpointer commits or compaction swaps meanwhile (LMDB's MVCC; a compacted-
 //      away environment's files stay readable through the open map);
 //   2. read the log read-only from S + 1 to its end at that moment, L, and fold those
-//      records into an in-memory overlay (key -> its state after L: a value, deleted,
-//      or a new expiry for the snapshot's value; plus "cleared" after a FLUSH);
+//      records into an in-memory overlay (db::ChangeFold, recovery's own semantics:
+//      key -> its state after L: a value, deleted, or a new expiry for the snapshot's
+//      value; plus "cleared" after a FLUSH);
 //   3. stream the snapshot's entries with the overlay applied, then the overlay's new
 //      keys. Only the log tail is held in memory, never the data set.
 //

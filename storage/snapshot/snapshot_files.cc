@@ -124,18 +124,4 @@ bool PathExists(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0;
 }
 
-Status CheckDataDirectory(const std::string& data_dir) {
-  struct stat st;
-  if (::stat(data_dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
-    return Status::IOError("data directory " + data_dir + " does not exist");
-  }
-  // The layout's names: snapshot/ (SnapshotStore) and wal/ (wal::WalDirectory).
-  if (!PathExists(data_dir + "/snapshot") && !PathExists(data_dir + "/wal")) {
-    return Status::InvalidArgument(data_dir +
-                                   " is not a memento data directory (it has neither "
-                                   "snapshot/ nor wal/)");
-  }
-  return Status::OK();
-}
-
 }  // namespace memento::snapshot

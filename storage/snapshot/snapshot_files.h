@@ -41,10 +41,5 @@ Status RemoveTree(const std::string& path);
 // True if `path` exists (any type).
 bool PathExists(const std::string& path);
 
-// OK if `data_dir` is a memento data directory: a directory holding snapshot/ or wal/
-// (or both). IOError naming it if it does not exist or is no directory;
-// InvalidArgument naming it if it has neither: the tools refuse to read or change
-// anything else.
-Status CheckDataDirectory(const std::string& data_dir);
 
 }  // namespace memento::snapshot

@@ -2,9 +2,9 @@
 
 #include <memory>
 
-#include "storage/snapshot/snapshot_files.h"
+#include "storage/db/data_dir_lock.h"
+#include "storage/db/layout.h"
 #include "storage/wal/wal.h"
-#include "tools/compact/data_dir_lock.h"
 
 namespace memento::tools {
 
@@ -13,8 +13,8 @@ Status CheckDataDir(const CheckOptions& options, CheckReport* report) {
   const std::string& dir = options.data_dir;
   // The same refusal as compaction's: --check of a directory that is not a data
   // directory would otherwise report an empty, healthy store.
-  MEMENTO_RETURN_IF_ERROR(snapshot::CheckDataDirectory(dir));
-  Result<std::unique_ptr<DataDirLock>> lock = DataDirLock::Shared(dir);
+  MEMENTO_RETURN_IF_ERROR(db::CheckDataDirectory(dir));
+  Result<std::unique_ptr<db::DataDirLock>> lock = db::DataDirLock::Shared(dir);
   if (!lock.ok()) return lock.status();
   report->live = !(*lock)->held() && !(*lock)->owner_pid().empty();
   report->daemon_pid = (*lock)->owner_pid();
@@ -29,7 +29,8 @@ Status CheckDataDir(const CheckOptions& options, CheckReport* report) {
       progress.SetTotal(total);
       progress.Update(done);
     };
-    MEMENTO_RETURN_IF_ERROR(snapshot::VerifySnapshot(dir + "/snapshot", verify, &report->snapshot));
+    MEMENTO_RETURN_IF_ERROR(
+        snapshot::VerifySnapshot(db::SnapshotPath(dir), verify, &report->snapshot));
   }
   {
     Progress progress("check log", 0, "bytes", options.progress);

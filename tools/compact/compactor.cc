@@ -8,11 +8,11 @@
 #include <vector>
 
 #include "common/clock.h"
-#include "daemon/persistence.h"
+#include "storage/db/data_dir_lock.h"
+#include "storage/db/layout.h"
+#include "storage/db/recovery.h"
 #include "storage/mutation.h"
-#include "storage/snapshot/snapshot_files.h"
 #include "storage/snapshot/snapshot_store.h"
-#include "tools/compact/data_dir_lock.h"
 
 namespace memento::tools {
 namespace {
@@ -47,12 +47,16 @@ Status CompactDataDir(const CompactOptions& options, CompactResult* result) {
     if (options.step_for_testing != nullptr) options.step_for_testing(name);
   };
   const std::string& dir = options.data_dir;
-  const std::string snapshot_dir = dir + "/snapshot";
-  const std::string wal_dir = wal::WalDirectory(dir);
-  MEMENTO_RETURN_IF_ERROR(snapshot::CheckDataDirectory(dir));
+  const std::string snapshot_dir = db::SnapshotPath(dir);
+  const std::string wal_dir = db::WalPath(dir);
+  MEMENTO_RETURN_IF_ERROR(db::CheckDataDirectory(dir));
 
   // 1. Lock.
-  Result<std::unique_ptr<DataDirLock>> lock = DataDirLock::Exclusive(dir, "memento-compact");
+  db::ExclusiveLockOptions lock_options;
+  lock_options.advice =
+      "memento-compact works only on a stopped daemon's directory: stop it first (or use "
+      "--check, which runs alongside it)";
+  Result<std::unique_ptr<db::DataDirLock>> lock = db::DataDirLock::Exclusive(dir, lock_options);
   if (!lock.ok()) return lock.status();
   step("locked");
 
@@ -89,12 +93,12 @@ Status CompactDataDir(const CompactOptions& options, CompactResult* result) {
   {
     Progress progress("fold", to_fold, "records", options.progress);
     bool first_batch = true;
-    Status s = daemon::FoldLogIntoSnapshot(wal.get(), store.get(), wal->durable_lsn(),
-                                           [&](uint64_t folded) {
-                                             progress.Update(folded);
-                                             if (first_batch) step("fold-batch");
-                                             first_batch = false;
-                                           });
+    Status s = db::FoldLogIntoSnapshot(wal.get(), store.get(), wal->durable_lsn(),
+                                       [&](uint64_t folded) {
+                                         progress.Update(folded);
+                                         if (first_batch) step("fold-batch");
+                                         first_batch = false;
+                                       });
     // Segments a previous, interrupted run folded but did not delete.
     if (s.ok()) s = wal->RemoveSegmentsUpTo(store->lsn());
     if (!s.ok()) return s;

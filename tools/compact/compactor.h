@@ -7,7 +7,7 @@
 //   2. recover   open the snapshot (SnapshotStore::Open drops leftovers of an
 //                interrupted compaction) and the log (Wal::Open: the daemon's recovery,
 //                same --wal-recovery semantics; a torn tail is truncated);
-//   3. fold      the daemon's checkpoint (daemon::FoldLogIntoSnapshot): the log after
+//   3. fold      the daemon's checkpoint (db::FoldLogIntoSnapshot): the log after
 //                the snapshot's LSN in bounded LMDB transactions, each committed with
 //                its LSN; then the covered segments are deleted;
 //   4. expire    delete the entries already expired (expire_ms <= now) in LMDB

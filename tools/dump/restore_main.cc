@@ -14,7 +14,6 @@
 // read by anything; delete it).
 #include <fcntl.h>
 #include <stdio.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -31,6 +30,8 @@
 
 #include "common/clock.h"
 #include "common/logging.h"
+#include "storage/db/data_dir_lock.h"
+#include "storage/db/layout.h"
 #include "storage/dump/dump_io.h"
 #include "storage/dump/dump_reader.h"
 #include "storage/file_modes.h"
@@ -176,50 +177,24 @@ Status Verify(const Flags& f, int64_t now_ms, uint64_t* live, uint64_t* expired,
 // The target directory
 // ---------------------------------------------------------------------------------
 
-// Holds <dir>/LOCK the way memento does (flock), so that no memento starts on the
-// directory while it is being replaced. Busy names the running memento's pid.
-class DirLock {
- public:
-  ~DirLock() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Status Lock(const std::string& dir, bool create) {
-    const std::string path = dir + "/LOCK";
-    fd_ = create ? storage::OpenPrivateFile(path, O_RDWR) : ::open(path.c_str(), O_RDWR | O_CLOEXEC);
-    if (fd_ < 0) {
-      if (errno == ENOENT && !create) return Status::OK();
-      return Status::FromErrno("open " + path, errno);
-    }
-    if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
-      const int err = errno;
-      char pid[32] = {0};
-      const ssize_t n = ::pread(fd_, pid, sizeof(pid) - 1, 0);
-      ::close(fd_);
-      fd_ = -1;
-      if (err == EWOULDBLOCK) {
-        std::string holder = n > 0 ? std::string(pid, strnlen(pid, sizeof(pid))) : "unknown";
-        while (!holder.empty() && (holder.back() == '\n' || holder.back() == ' ')) {
-          holder.pop_back();
-        }
-        return Status::Busy("data directory " + dir + " is in use by a running memento (pid " +
-                            holder +
-                            "); stop it first: a restore never replaces a live "
-                            "directory (--force does not change that)");
-      }
-      return Status::FromErrno("lock " + path, err);
-    }
-    return Status::OK();
-  }
-
- private:
-  int fd_ = -1;
-};
+// The target's LOCK, held the way memento holds it (db::DataDirLock), so that no
+// memento starts on the directory while it is being replaced. Busy names the running
+// memento's pid. A target without a LOCK file has never been served: nothing to hold.
+Result<std::unique_ptr<db::DataDirLock>> LockTarget(const std::string& dir) {
+  db::ExclusiveLockOptions options;
+  options.holder = "a running memento";
+  options.advice =
+      "stop it first: a restore never replaces a live directory (--force does not change "
+      "that)";
+  options.create = false;
+  return db::DataDirLock::Exclusive(dir, options);
+}
 
 // True if `dir` holds nothing but (possibly) a LOCK file.
 bool IsEmptyDataDir(const std::string& dir) {
   std::error_code ec;
   for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
-    if (it->path().filename() != "LOCK") return false;
+    if (it->path().filename() != db::kLockFileName) return false;
   }
   return !ec;
 }
@@ -244,7 +219,8 @@ Status Build(const Flags& f, const std::string& tmp_dir, int64_t now_ms, uint64_
   OpenDump d;
   MEMENTO_RETURN_IF_ERROR(Open(f.input, &d));
   const uint64_t lsn = d.reader->header().data_lsn;
-  auto store = snapshot::SnapshotStore::Open(tmp_dir + "/snapshot", snapshot::SnapshotOptions());
+  auto store =
+      snapshot::SnapshotStore::Open(db::SnapshotPath(tmp_dir), snapshot::SnapshotOptions());
   if (!store.ok()) return store.status();
 
   struct Owned {
@@ -287,7 +263,7 @@ Status Build(const Flags& f, const std::string& tmp_dir, int64_t now_ms, uint64_
   progress.Finish();
   // LMDB's commits are fsynced; the directory entries too.
   store->reset();
-  MEMENTO_RETURN_IF_ERROR(SyncDir(tmp_dir + "/snapshot"));
+  MEMENTO_RETURN_IF_ERROR(SyncDir(db::SnapshotPath(tmp_dir)));
   return SyncDir(tmp_dir);
 }
 
@@ -337,11 +313,11 @@ int Run(const Flags& f) {
   struct stat st;
   const bool exists = ::stat(f.data_dir.c_str(), &st) == 0;
   if (exists && !S_ISDIR(st.st_mode)) return Fail(f.data_dir + " exists and is not a directory");
-  DirLock target_lock;
+  std::unique_ptr<db::DataDirLock> target_lock;
   if (exists) {
-    if (Status s = target_lock.Lock(f.data_dir, /*create=*/false); !s.ok()) {
-      return Fail(s.ToString());
-    }
+    Result<std::unique_ptr<db::DataDirLock>> locked = LockTarget(f.data_dir);
+    if (!locked.ok()) return Fail(locked.status().ToString());
+    target_lock = std::move(*locked);
     if (!f.force && !IsEmptyDataDir(f.data_dir)) {
       return Fail("data directory " + f.data_dir +
                   " is not empty; restore into a new directory, or add --force to replace "

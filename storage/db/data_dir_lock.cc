@@ -1,4 +1,4 @@
-#include "tools/compact/data_dir_lock.h"
+#include "storage/db/data_dir_lock.h"
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -7,12 +7,13 @@
 #include <cerrno>
 #include <cstring>
 
+#include "storage/db/layout.h"
 #include "storage/file_modes.h"
 
-namespace memento::tools {
+namespace memento::db {
 namespace {
 
-// The pid a daemon wrote into its LOCK file ("unknown" if none).
+// The pid the holder wrote into LOCK ("unknown" if none).
 std::string ReadPid(int fd) {
   char buf[32] = {0};
   const ssize_t n = ::pread(fd, buf, sizeof(buf) - 1, 0);
@@ -24,26 +25,36 @@ std::string ReadPid(int fd) {
 }  // namespace
 
 DataDirLock::~DataDirLock() {
-  if (fd_ >= 0) ::close(fd_);  // releases the flock
+  if (fd_ >= 0) ::close(fd_);
 }
 
 Result<std::unique_ptr<DataDirLock>> DataDirLock::Exclusive(const std::string& data_dir,
-                                                            const std::string& program) {
-  const std::string path = data_dir + "/LOCK";
+                                                            const ExclusiveLockOptions& options) {
+  const std::string path = LockPath(data_dir);
   std::unique_ptr<DataDirLock> lock(new DataDirLock());
-  lock->fd_ = storage::OpenPrivateFile(path, O_RDWR);
-  if (lock->fd_ < 0) return Status::FromErrno("open " + path, errno);
+  if (options.create) {
+    // 0700 when created (an existing directory keeps the operator's mode); LOCK is 0600
+    // (storage/file_modes.h, docs/security.md).
+    if (Status made = storage::CreatePrivateDirs(data_dir); !made.ok()) {
+      return Status::IOError("cannot create data directory " + data_dir + ": " +
+                             std::string(made.message()));
+    }
+  }
+  lock->fd_ = options.create ? storage::OpenPrivateFile(path, O_RDWR)
+                             : ::open(path.c_str(), O_RDWR | O_CLOEXEC);
+  if (lock->fd_ < 0) {
+    if (errno == ENOENT && !options.create) return lock;  // nobody ever ran here
+    return Status::FromErrno("open " + path, errno);
+  }
   if (::flock(lock->fd_, LOCK_EX | LOCK_NB) != 0) {
     const int err = errno;
     if (err == EWOULDBLOCK) {
-      return Status::Busy("data directory " + data_dir + " is in use by another memento (pid " +
-                          ReadPid(lock->fd_) + "); " + program +
-                          " works only on a stopped daemon's directory: stop it first "
-                          "(or use --check, which runs alongside it)");
+      return Status::Busy("data directory " + data_dir + " is in use by " + options.holder +
+                          " (pid " + ReadPid(lock->fd_) + "); " + options.advice);
     }
     return Status::FromErrno("lock " + path, err);
   }
-  // Our pid, as the daemon does: a daemon started meanwhile names this process.
+  // Our pid: whoever is refused while we hold the directory names this process.
   const std::string pid = std::to_string(::getpid()) + "\n";
   if (::ftruncate(lock->fd_, 0) != 0 || ::pwrite(lock->fd_, pid.data(), pid.size(), 0) < 0) {
     return Status::FromErrno("write " + path, errno);
@@ -53,7 +64,7 @@ Result<std::unique_ptr<DataDirLock>> DataDirLock::Exclusive(const std::string& d
 }
 
 Result<std::unique_ptr<DataDirLock>> DataDirLock::Shared(const std::string& data_dir) {
-  const std::string path = data_dir + "/LOCK";
+  const std::string path = LockPath(data_dir);
   std::unique_ptr<DataDirLock> lock(new DataDirLock());
   lock->fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (lock->fd_ < 0) {
@@ -70,4 +81,4 @@ Result<std::unique_ptr<DataDirLock>> DataDirLock::Shared(const std::string& data
   return lock;
 }
 
-}  // namespace memento::tools
+}  // namespace memento::db

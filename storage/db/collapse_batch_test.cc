@@ -1,11 +1,12 @@
-// Unit tests of the checkpoint batch rewrite. Persistence as a whole (recovery,
-// crashes, checkpoints) is tested end to end in tests/e2e/durability_test.cc.
+// Unit tests of the checkpoint batch rewrite (CollapseBatch, over ChangeFold). The Db as
+// a whole (recovery, crashes, checkpoints) is tested end to end in
+// tests/e2e/durability_test.cc; recovery alone in recovery_test.cc.
 
-#include "daemon/persistence.h"
+#include "storage/db/apply.h"
 
 #include <gtest/gtest.h>
 
-namespace memento::daemon::internal {
+namespace memento::db {
 namespace {
 
 using storage::MutationType;
@@ -59,4 +60,4 @@ TEST(CollapseBatchTest, ClearDropsEverythingBeforeItAndComesFirst) {
 }
 
 }  // namespace
-}  // namespace memento::daemon::internal
+}  // namespace memento::db

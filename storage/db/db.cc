@@ -1,0 +1,193 @@
+#include "storage/db/db.h"
+
+#include <utility>
+
+#include "common/clock.h"
+#include "common/logging.h"
+
+namespace memento::db {
+namespace {
+
+// The highest LSN this thread appended since its last CommitRound(), and whether an
+// append failed. Per thread because each event loop commits its own round; shared by
+// every Db in the process (there is one outside tests).
+thread_local uint64_t t_pending_lsn = 0;
+thread_local bool t_append_failed = false;
+
+// How often the checkpointer looks at its triggers.
+constexpr auto kCheckpointerTick = std::chrono::milliseconds(100);
+
+}  // namespace
+
+Db::Db(DbOptions options, std::unique_ptr<DataDirLock> lock)
+    : options_(std::move(options)), lock_(std::move(lock)) {}
+
+Db::~Db() { (void)Close(); }
+
+ExclusiveLockOptions DaemonLockOptions() {
+  ExclusiveLockOptions o;
+  o.advice = "stop it or start with another --data-dir";
+  return o;
+}
+
+Result<std::unique_ptr<Db>> Db::Open(DbOptions options, table::Table* table,
+                                     RecoveryStats* stats) {
+  std::unique_ptr<DataDirLock> lock = std::move(options.lock);
+  if (lock == nullptr) {
+    MEMENTO_ASSIGN_OR_RETURN(lock, DataDirLock::Exclusive(options.data_dir, DaemonLockOptions()));
+  }
+  std::unique_ptr<Db> db(new Db(std::move(options), std::move(lock)));
+  RecoveryOptions recovery;
+  recovery.data_dir = db->options_.data_dir;
+  recovery.fsync = db->options_.fsync;
+  recovery.recovery = db->options_.recovery;
+  recovery.wal_segment_bytes = db->options_.wal_segment_bytes;
+  MEMENTO_ASSIGN_OR_RETURN(Recovered recovered, Recover(recovery, table));
+  db->snapshot_ = std::move(recovered.snapshot);
+  db->wal_ = std::move(recovered.wal);
+  if (stats != nullptr) *stats = recovered.stats;
+  db->checkpointer_ = std::thread([raw = db.get()] { raw->CheckpointerLoop(); });
+  return db;
+}
+
+// ---------------------------------------------------------------------------
+// The write path
+
+void Db::OnMutation(const storage::Mutation& mutation) {
+  Result<uint64_t> lsn = wal_->Append(mutation);
+  if (!lsn.ok()) {
+    t_append_failed = true;
+    return;
+  }
+  t_pending_lsn = *lsn;
+  writes_since_checkpoint_.fetch_add(1, std::memory_order_relaxed);
+}
+
+bool Db::HasUncommitted() const { return t_pending_lsn != 0 || t_append_failed; }
+
+Status Db::CommitRound() {
+  const uint64_t lsn = std::exchange(t_pending_lsn, 0);
+  if (std::exchange(t_append_failed, false)) {
+    Status error = wal_->error();
+    return error.ok() ? Status::IOError("a write-ahead log append failed") : error;
+  }
+  if (lsn == 0) return Status::OK();
+  return wal_->WaitDurable(lsn);
+}
+
+Status Db::WriteError() const { return wal_->error(); }
+
+// ---------------------------------------------------------------------------
+// Checkpoints
+
+Status Db::Checkpoint() {
+  std::lock_guard<std::mutex> lock(checkpoint_mu_);
+  return CheckpointLocked();
+}
+
+bool Db::RequestCheckpoint() {
+  if (checkpoint_running_.load()) return false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (requested_ || stop_) return false;
+    requested_ = true;
+  }
+  cv_.notify_all();
+  return true;
+}
+
+Status Db::CheckpointLocked() {
+  checkpoint_running_.store(true);
+  const int64_t started = MonotonicMicros();
+  writes_since_checkpoint_.store(0, std::memory_order_relaxed);
+
+  // Everything appended so far goes to disk first: the snapshot never gets ahead
+  // of what the log holds durably.
+  Status s = wal_->Sync();
+  const uint64_t from = snapshot_->lsn();
+  const uint64_t to = wal_->durable_lsn();
+  if (s.ok()) s = FoldLogIntoSnapshot(wal_.get(), snapshot_.get(), to);
+  const int64_t took = MonotonicMicros() - started;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    checkpoint_error_ = s.ok() ? "" : s.ToString();
+  }
+  if (s.ok()) {
+    checkpoints_.fetch_add(1);
+    last_checkpoint_ms_.store(NowMillis());
+    last_checkpoint_micros_.store(took);
+    if (to > from) {
+      log::Info("checkpoint: log records %llu..%llu folded into the snapshot in %.1f ms",
+                static_cast<unsigned long long>(from + 1), static_cast<unsigned long long>(to),
+                static_cast<double>(took) / 1000.0);
+    }
+  } else {
+    log::Error("checkpoint failed: %s", s.ToString().c_str());
+  }
+  checkpoint_running_.store(false);
+  return s;
+}
+
+void Db::CheckpointerLoop() {
+  using Clock = std::chrono::steady_clock;
+  const auto interval = std::chrono::seconds(options_.snapshot_interval_s);
+  auto next_due = Clock::now() + interval;
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!stop_) {
+    cv_.wait_for(lock, kCheckpointerTick);
+    if (stop_) break;
+    const bool by_time = options_.snapshot_interval_s > 0 && Clock::now() >= next_due;
+    const bool by_count =
+        options_.snapshot_after_writes > 0 &&
+        writes_since_checkpoint_.load(std::memory_order_relaxed) >= options_.snapshot_after_writes;
+    if (!requested_ && !by_time && !by_count) continue;
+    requested_ = false;
+    lock.unlock();
+    (void)Checkpoint();  // logs its own outcome
+    lock.lock();
+    next_due = Clock::now() + interval;
+  }
+}
+
+Status Db::Close(bool final_checkpoint) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (closed_) return close_status_;
+    closed_ = true;
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (checkpointer_.joinable()) checkpointer_.join();
+  Status s;
+  if (wal_ != nullptr) {
+    // A final checkpoint makes the next start-up a snapshot load with no replay.
+    if (final_checkpoint && wal_->error().ok() && snapshot_ != nullptr) s = Checkpoint();
+    Status closed = wal_->Close();
+    if (s.ok()) s = closed;
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  close_status_ = s;
+  return s;
+}
+
+DbStats Db::Stats() const {
+  DbStats out;
+  if (wal_ != nullptr) {
+    wal::WalStats w = wal_->stats();
+    out.last_lsn = w.last_lsn;
+    out.durable_lsn = w.durable_lsn;
+    out.wal_sync_calls = w.sync_calls;
+    Status e = wal_->error();
+    if (!e.ok()) out.wal_error = e.ToString();
+  }
+  if (snapshot_ != nullptr) out.snapshot_lsn = snapshot_->lsn();
+  out.checkpoints = checkpoints_.load();
+  out.last_checkpoint_ms = last_checkpoint_ms_.load();
+  out.last_checkpoint_micros = last_checkpoint_micros_.load();
+  out.checkpoint_in_progress = checkpoint_running_.load();
+  std::lock_guard<std::mutex> lock(mu_);
+  out.checkpoint_error = checkpoint_error_;
+  return out;
+}
+
+}  // namespace memento::db

@@ -1,0 +1,145 @@
+// Db: the owner of one data directory while memento runs on it. It holds the
+// directory's LOCK (data_dir_lock.h), the write-ahead log (storage/wal/) and the LMDB
+// snapshot (storage/snapshot/), and ties them to the table and the event loops:
+//
+//   start-up   Open(): lock the directory, load the snapshot into the table, replay the
+//              log records after the snapshot's LSN (Recover, recovery.h), then serve.
+//   writes     the table reports every change (table::MutationSink) under the key's
+//              shard lock; it is appended to the log (memory only, no syscall) and
+//              the event-loop thread remembers the highest LSN it produced.
+//   replies    the loop's CommitRound() waits until that LSN is as durable as the
+//              fsync policy promises (group commit across loops) before any reply of
+//              the round leaves; a failure drops the round's replies (net/server.h).
+//   background a checkpointer thread folds the log into the snapshot
+//              (FoldLogIntoSnapshot, one LMDB transaction per batch, the snapshot's LSN
+//              in the same transaction) every snapshot_interval_s or
+//              snapshot_after_writes writes, on BGSAVE, and at shutdown; then deletes the
+//              log segments the snapshot covers. Its cost grows with the writes since
+//              the last checkpoint, not with the data set, and clients never wait for it.
+//
+// The files and what an operator does after damage: docs/operations.md,
+// docs/formats/wal.md, docs/formats/snapshot.md.
+//
+// Thread-safety: OnMutation/HasUncommitted/CommitRound from any thread (the pending
+// LSN is per thread); Checkpoint/RequestCheckpoint from any thread (serialised);
+// Stats/WriteError from any thread; Open/Close from the controlling thread.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "common/result.h"
+#include "common/status.h"
+#include "storage/db/data_dir_lock.h"
+#include "storage/db/recovery.h"
+#include "storage/snapshot/snapshot_store.h"
+#include "storage/table/table.h"
+#include "storage/wal/wal.h"
+
+namespace memento::db {
+
+struct DbOptions {
+  std::string data_dir;
+  wal::SyncPolicy fsync = wal::SyncPolicy::kEverySec;
+  wal::RecoveryMode recovery = wal::RecoveryMode::kStrict;
+  uint64_t wal_segment_bytes = 64ull << 20;
+  int snapshot_interval_s = 60;              // 0: no timer
+  uint64_t snapshot_after_writes = 1000000;  // 0: no count trigger
+  // The directory's exclusive lock, if the caller took it already (the daemon does,
+  // before anything else); else Open takes it, with DaemonLockOptions().
+  std::unique_ptr<DataDirLock> lock;
+};
+
+// The daemon's words when the directory is taken (tests and docs/operations.md quote
+// them): "data directory D is in use by another memento (pid P); stop it or start
+// with another --data-dir".
+ExclusiveLockOptions DaemonLockOptions();
+
+struct DbStats {
+  uint64_t last_lsn = 0;
+  uint64_t durable_lsn = 0;
+  uint64_t snapshot_lsn = 0;
+  uint64_t checkpoints = 0;
+  int64_t last_checkpoint_ms = 0;      // wall clock of the last successful checkpoint
+  int64_t last_checkpoint_micros = 0;  // how long it took
+  bool checkpoint_in_progress = false;
+  uint64_t wal_sync_calls = 0;
+  std::string wal_error;         // empty while healthy
+  std::string checkpoint_error;  // the last failed checkpoint's message
+};
+
+class Db final : public table::MutationSink {
+ public:
+  // Locks options.data_dir (unless options.lock holds it already), recovers it into
+  // "*table" (which must be empty, have no sink, and outlive the returned object) and
+  // starts the checkpointer. Does not install itself as the table's sink: the caller
+  // does, once recovery is done. Errors: Busy naming the holder's pid; the errors of
+  // Recover (naming the file and what to do).
+  static Result<std::unique_ptr<Db>> Open(DbOptions options, table::Table* table,
+                                          RecoveryStats* stats);
+  ~Db() override;  // Close(), then releases the lock
+  Db(const Db&) = delete;
+  Db& operator=(const Db&) = delete;
+
+  // table::MutationSink: appends to the log; remembers the LSN for this thread's
+  // CommitRound(). A failed append (the log's sticky error) is remembered too, so
+  // the round's replies are not sent.
+  void OnMutation(const storage::Mutation& mutation) override;
+
+  // For the event loops (net::CommandHandler's barrier), per calling thread.
+  bool HasUncommitted() const;
+  Status CommitRound();
+
+  // Non-OK once the log has failed (a write or fsync error): writes must be refused.
+  Status WriteError() const;
+
+  // Folds every record written so far into the snapshot and deletes the covered log
+  // segments. Blocks until done (SAVE). Serialised with the background checkpointer.
+  Status Checkpoint();
+  // Asks the checkpointer thread for a checkpoint soon (BGSAVE). False if one is
+  // already running or requested.
+  bool RequestCheckpoint();
+
+  // Stops the checkpointer, takes a final checkpoint (unless `final_checkpoint` is
+  // false: SHUTDOWN NOSAVE; the next start replays the log), syncs and closes the
+  // log. Idempotent; returns the first error met. The directory's lock is released by
+  // the destructor, after the snapshot is closed (lock_ is destroyed last).
+  Status Close(bool final_checkpoint = true);
+
+  DbStats Stats() const;
+  const DbOptions& options() const { return options_; }
+
+ private:
+  Db(DbOptions options, std::unique_ptr<DataDirLock> lock);
+  void CheckpointerLoop();
+  Status CheckpointLocked();  // REQUIRES: checkpoint_mu_ held
+
+  const DbOptions options_;  // without the lock (moved to lock_)
+  std::unique_ptr<DataDirLock> lock_;
+  std::unique_ptr<snapshot::SnapshotStore> snapshot_;
+  std::unique_ptr<wal::Wal> wal_;
+
+  std::atomic<uint64_t> writes_since_checkpoint_{0};
+
+  std::mutex checkpoint_mu_;  // one checkpoint at a time
+  std::atomic<bool> checkpoint_running_{false};
+  std::atomic<uint64_t> checkpoints_{0};
+  std::atomic<int64_t> last_checkpoint_ms_{0};
+  std::atomic<int64_t> last_checkpoint_micros_{0};
+
+  mutable std::mutex mu_;  // guards the fields below
+  std::condition_variable cv_;
+  bool stop_ = false;
+  bool requested_ = false;
+  bool closed_ = false;
+  Status close_status_;
+  std::string checkpoint_error_;
+  std::thread checkpointer_;
+};
+
+}  // namespace memento::db
