@@ -131,7 +131,16 @@ const char* AddToInteger(Context& c, int64_t delta, int64_t* result) {
     int64_t current = 0;
     if (old != nullptr && !ParseInt64(old->value, &current)) return kNotIntegerErr;
     if (__builtin_add_overflow(current, delta, result)) return kOverflowErr;
-    StoreInt64(old != nullptr ? slot.Mutate() : slot.Create(c.now_ms), *result);
+    if (old == nullptr) {
+      StoreInt64(slot.Create(c.now_ms), *result);
+      return nullptr;
+    }
+    // Logged as the delta (storage::MutationType::kIncrBy), which replays to the same
+    // text: the arithmetic is integer and ApplyDeltaToValue prints it as StoreInt64.
+    storage::Mutation change;
+    change.type = storage::MutationType::kIncrBy;
+    change.number = delta;
+    if (!slot.ApplyDelta(change)) return kNotIntegerErr;  // checked above: not reached
     return nullptr;
   });
 }
@@ -347,14 +356,19 @@ void AppendPrepend(Context& c) {
     if (old != nullptr && old->value.size() + piece.size() > kMaxValueBytes) {
       return kStringTooLongErr;
     }
-    // A missing key is created, as Redis's APPEND does.
-    Entry* e = old != nullptr ? slot.Mutate() : slot.Create(c.now_ms);
-    if (prepend) {
-      e->value.insert(0, piece);
-    } else {
-      e->value.append(piece);
+    if (old == nullptr) {
+      // A missing key is created, as Redis's APPEND does (logged as a kPut).
+      Entry* e = slot.Create(c.now_ms);
+      e->value.assign(piece);
+      length = e->value.size();
+      return nullptr;
     }
-    length = e->value.size();
+    // Logged as the piece alone (kAppend / kPrepend), not the whole value.
+    storage::Mutation change;
+    change.type = prepend ? storage::MutationType::kPrepend : storage::MutationType::kAppend;
+    change.value = piece;
+    slot.ApplyDelta(change);
+    length = std::as_const(slot).entry()->value.size();
     return nullptr;
   });
   if (error != nullptr) {
@@ -423,10 +437,19 @@ void SetRange(Context& c) {
       c.reply.Error(kStringTooLongErr);
       return;
     }
-    Entry* e = old != nullptr ? slot.Mutate() : slot.Create(c.now_ms);
-    if (e->value.size() < new_end) e->value.resize(new_end, '\0');
-    e->value.replace(static_cast<size_t>(offset), piece.size(), piece);
-    c.reply.Integer(static_cast<int64_t>(e->value.size()));
+    // Logged as the range alone (kSetRange); a missing key is created first (the new
+    // key's zero padding and bytes are logged whole, as a kPut).
+    storage::Mutation change;
+    change.type = storage::MutationType::kSetRange;
+    change.value = piece;
+    change.number = offset;
+    if (old == nullptr) {
+      Entry* e = slot.Create(c.now_ms);
+      storage::ApplyDeltaToValue(change, &e->value);
+    } else {
+      slot.ApplyDelta(change);
+    }
+    c.reply.Integer(static_cast<int64_t>(std::as_const(slot).entry()->value.size()));
   });
 }
 

@@ -75,19 +75,50 @@ Mutation Clear() {
   return m;
 }
 
+Mutation Delta(MutationType type, std::string_view key, std::string_view bytes, int64_t number) {
+  Mutation m;
+  m.type = type;
+  m.key = key;
+  m.value = bytes;
+  m.number = number;
+  return m;
+}
+
 std::string Encode(const Mutation& m) {
   std::string s;
   wal::EncodeMutation(m, &s);
   return s;
 }
+std::string EncodeChange(const Mutation& m) {
+  std::string s;
+  wal::EncodeChange(m, &s);
+  return s;
+}
 
-// A segment file: header, then one record per mutation from first_lsn on.
+// A segment file of the current version: header, then one kChange record per mutation
+// from first_lsn on.
 std::string Segment(uint64_t number, uint64_t first_lsn, const std::vector<Mutation>& ms) {
   std::string s;
   wal::EncodeSegmentHeader(wal::SegmentHeader{wal::kFormatVersion, number, first_lsn}, &s);
   uint64_t lsn = first_lsn;
+  for (const Mutation& m : ms) {
+    wal::AppendRecord(&s, lsn++, wal::RecordType::kChange, EncodeChange(m));
+  }
+  return s;
+}
+// A version-1 segment (kMutation records, tags 1-4 only), as older builds wrote it.
+std::string SegmentV1(uint64_t number, uint64_t first_lsn, const std::vector<Mutation>& ms) {
+  std::string s;
+  wal::EncodeSegmentHeader(wal::SegmentHeader{1, number, first_lsn}, &s);
+  uint64_t lsn = first_lsn;
   for (const Mutation& m : ms) wal::AppendRecord(&s, lsn++, wal::RecordType::kMutation, Encode(m));
   return s;
+}
+// A unit record (several changes, one LSN) appended to a segment.
+void AppendUnit(std::string* seg, uint64_t lsn, const std::vector<Mutation>& ms) {
+  std::string payload;
+  wal::EncodeUnit(ms, &payload);
+  wal::AppendRecord(seg, lsn, wal::RecordType::kUnit, payload);
 }
 
 std::string Bytes(std::initializer_list<int> bytes) {
@@ -105,10 +136,41 @@ void WalSeeds() {
   std::string damaged = seg;
   damaged[wal::kSegmentHeaderSize + 20] ^= 0x40;  // inside the first record's payload
 
+  // Version 2: the deltas, with reasons, and a unit.
+  Mutation expired = Del("old");
+  expired.reason = memento::storage::ChangeReason::kExpired;
+  const std::vector<Mutation> deltas = {
+      Put("s", "hello"), Delta(MutationType::kAppend, "s", " world", 0),
+      Delta(MutationType::kPrepend, "s", ">", 0), Delta(MutationType::kSetRange, "s", "J", 1),
+      Put("n", "41"), Delta(MutationType::kIncrBy, "n", {}, 1),
+      Delta(MutationType::kIncrBy, "n", {}, -100), expired};
+  std::string with_unit = Segment(1, 1, deltas);
+  AppendUnit(&with_unit, deltas.size() + 1,
+             {Delta(MutationType::kAppend, "s", "!", 0), Put("t", "x"), Del("n")});
+  const std::string torn_unit = with_unit.substr(0, with_unit.size() - 3);
+  const std::string v1 = SegmentV1(1, 1, ms);
+
   // mutation_codec: one payload per type.
   for (size_t i = 0; i < ms.size(); ++i) {
     Write("mutation_codec", "payload-" + std::to_string(i), Encode(ms[i]));
   }
+  for (size_t i = 1; i < 7; ++i) {  // the delta tags
+    Write("mutation_codec", "payload-delta-" + std::to_string(i), Encode(deltas[i]));
+  }
+  {
+    std::string unit;
+    const std::vector<Mutation> two = {deltas[1], expired};
+    wal::EncodeUnit(two, &unit);
+    Write("mutation_codec", "unit-payload", unit);
+  }
+
+  Write("wal_reader", "v2-deltas-unit", Bytes({0, 0, 255}) + with_unit);
+  Write("wal_reader", "v2-torn-unit", Bytes({0, 1, 255}) + torn_unit);
+  Write("wal_reader", "v1", Bytes({0, 0, 255}) + v1);
+  Write("wal_recovery", "v2-deltas-unit", Bytes({0, 0, 0, 0}) + with_unit);
+  Write("wal_recovery", "v2-torn-unit", Bytes({0, 0, 0, 0}) + torn_unit);
+  Write("wal_recovery", "v1-then-v2", Bytes({0, 0, 0, 0}) + SegmentV1(1, 1, {ms[0], ms[1]}) +
+                                          "#SEG#" + Segment(2, 3, {deltas[1], ms[3]}));
 
   // wal_reader: repair byte, scan byte, cut byte, then the segment.
   Write("wal_reader", "valid", Bytes({0, 0, 255}) + seg);

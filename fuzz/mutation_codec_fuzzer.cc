@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "fuzz/fuzz_util.h"
 #include "storage/mutation.h"
@@ -23,7 +24,8 @@ namespace {
 
 bool Same(const storage::Mutation& a, const storage::Mutation& b) {
   return a.type == b.type && a.key == b.key && a.value == b.value &&
-         a.created_ms == b.created_ms && a.expire_ms == b.expire_ms;
+         a.created_ms == b.created_ms && a.expire_ms == b.expire_ms && a.number == b.number &&
+         a.reason == b.reason;
 }
 
 bool Inside(std::string_view view, std::string_view buf) {
@@ -46,7 +48,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const Status s = wal::DecodeMutation(input, &m);
   if (s.ok()) {
     FUZZ_CHECK(Inside(m.key, input) && Inside(m.value, input));
-    if (m.type != MutationType::kPut) FUZZ_CHECK(m.value.empty());
+    const bool has_bytes = m.type == MutationType::kPut || m.type == MutationType::kAppend ||
+                           m.type == MutationType::kPrepend || m.type == MutationType::kSetRange;
+    if (!has_bytes) FUZZ_CHECK(m.value.empty());
+    if (m.type == MutationType::kSetRange) FUZZ_CHECK(m.number >= 0);
     if (m.type == MutationType::kClear) FUZZ_CHECK(m.key.empty() && input.size() == 1);
     std::string again;
     wal::EncodeMutation(m, &again);
@@ -63,15 +68,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // 2. The input as fields to encode.
   FuzzInput in(data, size);
   Mutation f;
-  f.type = static_cast<MutationType>(1 + in.Below(4));
+  f.type = static_cast<MutationType>(1 + in.Below(8));
   if (f.type != MutationType::kClear) f.key = in.Bytes(64);
-  if (f.type == MutationType::kPut) {
+  if (f.type == MutationType::kPut || f.type == MutationType::kAppend ||
+      f.type == MutationType::kPrepend || f.type == MutationType::kSetRange) {
     f.value = in.Bytes(255);
-    f.created_ms = static_cast<int64_t>(in.U64());
   }
+  if (f.type == MutationType::kPut) f.created_ms = static_cast<int64_t>(in.U64());
   if (f.type == MutationType::kPut || f.type == MutationType::kExpire) {
     f.expire_ms = static_cast<int64_t>(in.U64());
   }
+  if (f.type == MutationType::kSetRange) f.number = static_cast<int64_t>(in.U64() >> 1);
+  if (f.type == MutationType::kIncrBy) f.number = static_cast<int64_t>(in.U64());
   std::string encoded = "prefix";  // EncodeMutation appends
   wal::EncodeMutation(f, &encoded);
   const std::string_view payload = std::string_view(encoded).substr(6);
@@ -82,6 +90,36 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // Every strict prefix is refused (nothing is optional at the end).
   for (size_t n = 0; n < payload.size(); ++n) {
     FUZZ_CHECK(!wal::DecodeMutation(payload.substr(0, n), &back).ok());
+  }
+
+  // 3. Version 2's records: the fields as a kChange (with a reason), and a unit of it
+  // and the input's own mutation, decode back whole; every strict prefix of the unit
+  // is refused with nothing decoded (all or nothing).
+  f.reason = static_cast<storage::ChangeReason>(in.Below(storage::kMaxChangeReason + 1));
+  std::string change;
+  wal::EncodeChange(f, &change);
+  FUZZ_CHECK(change.size() == wal::EncodedChangeSize(f));
+  std::vector<Mutation> changes;
+  FUZZ_CHECK(wal::DecodeRecordPayload(wal::RecordType::kChange, change, &changes).ok());
+  FUZZ_CHECK(changes.size() == 1 && Same(f, changes[0]));
+  std::vector<Mutation> unit = {f};
+  if (s.ok()) unit.push_back(m);
+  std::string unit_bytes;
+  wal::EncodeUnit(unit, &unit_bytes);
+  FUZZ_CHECK(unit_bytes.size() == wal::EncodedUnitSize(unit));
+  FUZZ_CHECK(wal::DecodeRecordPayload(wal::RecordType::kUnit, unit_bytes, &changes).ok());
+  FUZZ_CHECK(changes.size() == unit.size());
+  for (size_t i = 0; i < unit.size(); ++i) FUZZ_CHECK(Same(unit[i], changes[i]));
+  for (size_t n = 0; n < unit_bytes.size(); ++n) {
+    const Status cut =
+        wal::DecodeRecordPayload(wal::RecordType::kUnit, unit_bytes.substr(0, n), &changes);
+    FUZZ_CHECK(!cut.ok() && changes.empty());
+  }
+  // The input itself as each record type's payload: decodes whole or not at all.
+  for (const wal::RecordType type :
+       {wal::RecordType::kMutation, wal::RecordType::kChange, wal::RecordType::kUnit}) {
+    const Status r = wal::DecodeRecordPayload(type, input, &changes);
+    FUZZ_CHECK(r.ok() ? !changes.empty() : (changes.empty() && r.IsCorruption()));
   }
   return 0;
 }

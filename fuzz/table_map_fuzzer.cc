@@ -18,8 +18,10 @@
 // shared-shard WriteMulti likely); then one operation per opcode byte, its operands
 // following (see Op; a key is one byte, KeyFor). At most kMaxOps operations. Time
 // starts at kStartMs and moves only when an operation says so.
+#include <cerrno>
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <map>
 #include <set>
 #include <string>
@@ -75,6 +77,24 @@ Model TableLive(const table::Table& t, int64_t now) {
   return out;
 }
 
+// A canonical decimal int64 ("0", "-12"; no sign on zero, no leading zeros, no '+'),
+// the texts Redis's string2ll and common/numbers.h ParseInt64 accept.
+bool ModelParseInt(const std::string& s, int64_t* out) {
+  if (s.empty() || s.size() > 20) return false;
+  size_t i = s[0] == '-' ? 1 : 0;
+  if (i == s.size()) return false;
+  if (s[i] == '0' && (s.size() != 1)) return false;
+  for (size_t j = i; j < s.size(); ++j) {
+    if (s[j] < '0' || s[j] > '9') return false;
+  }
+  errno = 0;
+  char* end = nullptr;
+  const long long v = std::strtoll(s.c_str(), &end, 10);
+  if (errno == ERANGE) return false;
+  *out = v;
+  return true;
+}
+
 // Applies one logged mutation to a map, as recovery applies it to the table.
 void ApplyToModel(Model* m, const Mutation& mu, int64_t now) {
   const std::string key(mu.key);
@@ -102,6 +122,33 @@ void ApplyToModel(Model* m, const Mutation& mu, int64_t now) {
     case MutationType::kClear:
       m->clear();
       return;
+    case MutationType::kAppend:
+    case MutationType::kPrepend:
+    case MutationType::kSetRange:
+    case MutationType::kIncrBy: {
+      // Written out here, apart from storage::ApplyDeltaToValue, so that the two are
+      // checked against each other.
+      auto it = m->find(key);
+      if (it == m->end() || !Live(it->second, now)) return;
+      std::string& v = it->second.value;
+      if (mu.type == MutationType::kAppend) {
+        v += mu.value;
+      } else if (mu.type == MutationType::kPrepend) {
+        v = std::string(mu.value) + v;
+      } else if (mu.type == MutationType::kSetRange) {
+        const size_t offset = static_cast<size_t>(mu.number);
+        if (mu.value.empty()) return;
+        if (v.size() < offset + mu.value.size()) v.resize(offset + mu.value.size(), '\0');
+        for (size_t i = 0; i < mu.value.size(); ++i) v[offset + i] = mu.value[i];
+      } else {
+        int64_t current = 0;
+        int64_t sum = 0;
+        if (ModelParseInt(v, &current) && !__builtin_add_overflow(current, mu.number, &sum)) {
+          v = std::to_string(sum);
+        }
+      }
+      return;
+    }
   }
 }
 
@@ -120,11 +167,14 @@ class LogSink final : public table::MutationSink {
     wal::EncodeSegmentHeader(wal::SegmentHeader{wal::kFormatVersion, 1, 1}, &segment_);
   }
   void OnMutation(const Mutation& m) override {
+    // As wal::Wal::Append writes it (format version 2).
     const size_t start = wal::BeginRecord(&segment_);
-    wal::EncodeMutation(m, &segment_);
-    wal::FinishRecord(&segment_, start, next_lsn_++, wal::RecordType::kMutation);
+    wal::EncodeChange(m, &segment_);
+    wal::FinishRecord(&segment_, start, next_lsn_++, wal::RecordType::kChange);
     ApplyToModel(&shadow_, m, *now_);
+    if (storage::IsDelta(m.type)) ++deltas_;
   }
+  uint64_t deltas() const { return deltas_; }
   const std::string& segment() const { return segment_; }
   const Model& shadow() const { return shadow_; }
   uint64_t records() const { return next_lsn_ - 1; }
@@ -133,6 +183,7 @@ class LogSink final : public table::MutationSink {
   const int64_t* now_;
   std::string segment_;
   uint64_t next_lsn_ = 1;
+  uint64_t deltas_ = 0;
   Model shadow_;
 };
 
@@ -170,6 +221,31 @@ enum Op : uint8_t {
   kOpCount
 };
 
+// Opcode bytes from kFirstDeltaOpcode up are the delta operations (Slot::ApplyDelta,
+// logged as kAppend ... kIncrBy), (byte - kFirstDeltaOpcode) % kDeltaOpCount; below
+// it, byte % kOpCount as before (so older corpus files keep their meaning unless they
+// used such a byte as an opcode).
+constexpr uint8_t kFirstDeltaOpcode = 0xF0;
+enum DeltaOp : uint8_t {
+  kDeltaAppend,    // key, bytes
+  kDeltaPrepend,   // key, bytes
+  kDeltaSetRange,  // key, offset byte (0-63), bytes
+  kDeltaIncr,      // key, delta choice
+  kPutInteger,     // key, integer choice: a kPut of a decimal the increments can add to
+  kDeltaOpCount
+};
+
+int64_t IntegerChoice(FuzzInput& in) {
+  const uint8_t b = in.Byte();
+  switch (b % 6) {
+    case 0: return INT64_MAX;
+    case 1: return INT64_MIN;
+    case 2: return INT64_MAX - 3;
+    case 3: return INT64_MIN + 3;
+    default: return static_cast<int64_t>(static_cast<int8_t>(in.Byte()));
+  }
+}
+
 // An expiry relative to now: past, now, future, none, or an extreme value.
 int64_t ExpiryChoice(FuzzInput& in, int64_t now) {
   const uint8_t b = in.Byte();
@@ -203,7 +279,61 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   };
 
   for (size_t ops = 0; ops < kMaxOps && !in.empty(); ++ops) {
-    const auto op = static_cast<Op>(in.Byte() % kOpCount);
+    const uint8_t opcode = in.Byte();
+    if (opcode >= kFirstDeltaOpcode) {
+      const auto dop = static_cast<DeltaOp>((opcode - kFirstDeltaOpcode) % kDeltaOpCount);
+      const std::string_view k = key();
+      Mutation d;
+      std::string bytes;
+      switch (dop) {
+        case kDeltaAppend:
+        case kDeltaPrepend:
+          d.type = dop == kDeltaAppend ? MutationType::kAppend : MutationType::kPrepend;
+          bytes = in.Bytes(20);
+          break;
+        case kDeltaSetRange:
+          d.type = MutationType::kSetRange;
+          d.number = in.Byte() % 64;
+          bytes = in.Bytes(20);
+          break;
+        case kDeltaIncr:
+          d.type = MutationType::kIncrBy;
+          d.number = IntegerChoice(in);
+          break;
+        case kPutInteger: {
+          const std::string text = std::to_string(IntegerChoice(in));
+          t.Write(k, now, [&](table::Slot& s) { s.Create(now)->value = text; });
+          model[std::string(k)] = Value{text, now, kNoExpiry};
+          break;
+        }
+        case kDeltaOpCount:
+          break;
+      }
+      if (storage::IsDelta(d.type)) {
+        d.value = bytes;
+        // The model's answer (ApplyToModel is the independent definition): applied
+        // to a live key, and for INCRBY only to a decimal int64 with no overflow.
+        const Value* v = live(k);
+        bool want_applied = v != nullptr;
+        if (v != nullptr && d.type == MutationType::kIncrBy) {
+          int64_t cur = 0;
+          int64_t sum = 0;
+          want_applied = ModelParseInt(v->value, &cur) &&
+                         !__builtin_add_overflow(cur, d.number, &sum);
+        }
+        if (v != nullptr) {
+          Mutation m = d;
+          m.key = k;
+          ApplyToModel(&model, m, now);
+        }
+        const uint64_t deltas_before = sink.deltas();
+        const bool applied = t.Write(k, now, [&](table::Slot& s) { return s.ApplyDelta(d); });
+        FUZZ_CHECK(applied == want_applied);
+        // An applied delta is logged as itself, not as a kPut of the whole value.
+        FUZZ_CHECK(sink.deltas() == deltas_before + (applied ? 1 : 0));
+      }
+    }
+    const auto op = opcode >= kFirstDeltaOpcode ? kOpCount : static_cast<Op>(opcode % kOpCount);
     switch (op) {
       case kPut: {
         const std::string_view k = key();
@@ -348,16 +478,32 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   table::Table as_recovery;  // replayed the way recovery does it (storage/db/recovery.cc)
   wal::Reader::Record record;
   uint64_t records = 0;
+  // The log also goes through the fold (storage/db/apply.h): its first half replayed
+  // into `base`, its second half folded over that unknown base (ChangeFold, delta
+  // chains and all) and the fold's mutations applied to `base`: the checkpointer's way.
+  const uint64_t half = sink.records() / 2;
+  table::Table base;
+  db::ChangeFold fold;
+  std::vector<Mutation> changes;
   while (reader.ReadRecord(&record)) {
-    Mutation m;
-    FUZZ_CHECK(wal::DecodeMutation(record.payload, &m).ok());
-    db::ApplyToTable(&as_recovery, m);
+    FUZZ_CHECK(wal::DecodeRecordPayload(record.type, record.payload, &changes).ok());
+    FUZZ_CHECK(changes.size() == 1);
+    db::ApplyToTable(&as_recovery, changes[0]);
+    if (record.lsn <= half) {
+      db::ApplyToTable(&base, changes[0]);
+    } else {
+      fold.Add(changes[0]);
+    }
     ++records;
   }
   FUZZ_CHECK(reader.end() == wal::Reader::End::kEof);
   FUZZ_CHECK(records == sink.records());
   // The log holds everything needed to rebuild the key space.
   FUZZ_CHECK(TableLive(as_recovery, now) == want);
+  std::vector<Mutation> folded;
+  db::ToMutations(fold, &folded);
+  for (const Mutation& m : folded) db::ApplyToTable(&base, m);
+  FUZZ_CHECK(TableLive(base, now) == want);
   if (!kKnownReplayBug) {
     // Then, as db::Recover, one reclaim pass with the real clock.
     as_recovery.ReclaimExpired(now, as_recovery.Size() + 1);

@@ -1,5 +1,5 @@
 // Fuzz target: wal::Reader (storage/wal/log_reader.h) over one fuzzed segment file,
-// in memory, with every record's payload decoded by wal::DecodeMutation.
+// in memory, with every record's payload decoded by wal::DecodeRecordPayload (every record type).
 //
 // Input layout:
 //   byte 0   repair bits (wal_fuzz_util.h: magic, checksums, LSNs, number)
@@ -42,18 +42,33 @@ struct Outcome {
 
 bool SameMutation(const storage::Mutation& a, const storage::Mutation& b) {
   return a.type == b.type && a.key == b.key && a.value == b.value &&
-         a.created_ms == b.created_ms && a.expire_ms == b.expire_ms;
+         a.created_ms == b.created_ms && a.expire_ms == b.expire_ms && a.number == b.number &&
+         a.reason == b.reason;
 }
 
-void CheckPayload(std::string_view payload) {
-  storage::Mutation m;
-  if (!wal::DecodeMutation(payload, &m).ok()) return;
+// A payload that decodes (any record type) re-encodes, as the writer would write it
+// (kChange, or kUnit for several), to the same changes.
+void CheckPayload(wal::RecordType type, std::string_view payload) {
+  std::vector<storage::Mutation> changes;
+  if (!wal::DecodeRecordPayload(type, payload, &changes).ok()) {
+    FUZZ_CHECK(changes.empty());  // all or nothing
+    return;
+  }
+  FUZZ_CHECK(!changes.empty());
+  if (type != wal::RecordType::kUnit) FUZZ_CHECK(changes.size() == 1);
   std::string again;
-  wal::EncodeMutation(m, &again);
-  FUZZ_CHECK(again.size() == wal::EncodedMutationSize(m));
-  storage::Mutation m2;
-  FUZZ_CHECK(wal::DecodeMutation(again, &m2).ok());
-  FUZZ_CHECK(SameMutation(m, m2));
+  std::vector<storage::Mutation> back;
+  if (changes.size() == 1 && type != wal::RecordType::kUnit) {
+    wal::EncodeChange(changes[0], &again);
+    FUZZ_CHECK(again.size() == wal::EncodedChangeSize(changes[0]));
+    FUZZ_CHECK(wal::DecodeRecordPayload(wal::RecordType::kChange, again, &back).ok());
+  } else {
+    wal::EncodeUnit(changes, &again);
+    FUZZ_CHECK(again.size() == wal::EncodedUnitSize(changes));
+    FUZZ_CHECK(wal::DecodeRecordPayload(wal::RecordType::kUnit, again, &back).ok());
+  }
+  FUZZ_CHECK(back.size() == changes.size());
+  for (size_t i = 0; i < back.size(); ++i) FUZZ_CHECK(SameMutation(changes[i], back[i]));
 }
 
 Outcome Read(std::string_view file_bytes, uint64_t file_size, bool scan_any_lsn) {
@@ -70,7 +85,7 @@ Outcome Read(std::string_view file_bytes, uint64_t file_size, bool scan_any_lsn)
     out.end = reader.end();
     return out;
   }
-  FUZZ_CHECK(header.version == wal::kFormatVersion);
+  FUZZ_CHECK(header.version >= wal::kOldestReadVersion && header.version <= wal::kFormatVersion);
   FUZZ_CHECK(reader.good_end() == wal::kSegmentHeaderSize);
   uint64_t expect_offset = wal::kSegmentHeaderSize;
   uint64_t expect_lsn = header.first_lsn;
@@ -78,12 +93,13 @@ Outcome Read(std::string_view file_bytes, uint64_t file_size, bool scan_any_lsn)
   while (reader.ReadRecord(&record)) {
     FUZZ_CHECK(record.offset == expect_offset);
     FUZZ_CHECK(record.lsn == expect_lsn);
-    FUZZ_CHECK(record.type == wal::RecordType::kMutation);
+    FUZZ_CHECK(static_cast<uint8_t>(record.type) >= 1 &&
+               static_cast<uint8_t>(record.type) <= wal::kMaxRecordType);
     expect_offset += wal::kRecordHeaderSize + record.payload.size();
     ++expect_lsn;
     FUZZ_CHECK(reader.good_end() == expect_offset);
     FUZZ_CHECK(expect_offset <= file_size);
-    CheckPayload(record.payload);
+    CheckPayload(record.type, record.payload);
     out.payloads.emplace_back(record.payload);
     out.offsets.push_back(record.offset);
   }
@@ -108,8 +124,8 @@ Outcome Read(std::string_view file_bytes, uint64_t file_size, bool scan_any_lsn)
       const char* r = file_bytes.data() + q;
       const uint32_t length = DecodeFixed32(r + wal::kRecordLengthOffset);
       FUZZ_CHECK(q + wal::kRecordHeaderSize + length <= file_size);
-      FUZZ_CHECK(static_cast<uint8_t>(r[wal::kRecordTypeOffset]) ==
-                 static_cast<uint8_t>(wal::RecordType::kMutation));
+      FUZZ_CHECK(static_cast<uint8_t>(r[wal::kRecordTypeOffset]) >= 1 &&
+                 static_cast<uint8_t>(r[wal::kRecordTypeOffset]) <= wal::kMaxRecordType);
       const uint32_t crc = crc32c::Value(r + wal::kRecordLengthOffset,
                                          wal::kRecordHeaderSize - wal::kRecordLengthOffset + length);
       FUZZ_CHECK(crc32c::Mask(crc) == DecodeFixed32(r));

@@ -153,8 +153,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   std::unique_ptr<wal::Wal> log = std::move(opened).value();
 
+  // LSNs from after_lsn + 1 with no gap; a unit's changes share one.
   for (size_t i = 0; i < replayed.size(); ++i) {
-    FUZZ_CHECK(replayed[i].lsn == after_lsn + 1 + i);
+    const uint64_t prev = i == 0 ? after_lsn : replayed[i - 1].lsn;
+    FUZZ_CHECK(replayed[i].lsn == prev + 1 || (i > 0 && replayed[i].lsn == prev));
   }
   const uint64_t last = log->last_lsn();
   if (replayed.empty()) {
@@ -184,6 +186,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   m.created_ms = 7;
   Result<uint64_t> lsn = log->Append(m);
   FUZZ_CHECK(lsn.ok() && *lsn == last + 1);
+  // And a unit: two changes, one LSN, replayed together.
+  storage::Mutation unit[2];
+  unit[0].type = storage::MutationType::kAppend;
+  unit[0].key = "fuzz-key";
+  unit[0].value = "+";
+  unit[1].type = storage::MutationType::kDelete;
+  unit[1].key = "other";
+  unit[1].reason = storage::ChangeReason::kExpired;
+  Result<uint64_t> unit_lsn = log->AppendUnit(unit);
+  FUZZ_CHECK(unit_lsn.ok() && *unit_lsn == last + 2);
   FUZZ_CHECK(log->Sync().ok());
   FUZZ_CHECK(log->Close().ok());
   log.reset();
@@ -196,8 +208,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   FUZZ_CHECK(reopened.ok());
   FUZZ_CHECK(reporter2.drops == 0);
   replayed.push_back(Replayed{last + 1, m.type, "fuzz-key", "fuzz-value", 7, -1});
+  replayed.push_back(Replayed{last + 2, unit[0].type, "fuzz-key", "+", 0, -1});
+  replayed.push_back(Replayed{last + 2, unit[1].type, "other", "", 0, -1});
   FUZZ_CHECK(replayed2 == replayed);
-  FUZZ_CHECK((*reopened)->last_lsn() == last + 1);
+  FUZZ_CHECK((*reopened)->last_lsn() == last + 2);
   FUZZ_CHECK((*reopened)->Close().ok());
   return 0;
 }

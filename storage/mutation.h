@@ -1,15 +1,19 @@
-// Mutation: the resulting state of one change to the table, as the write-ahead log
-// records it and the snapshot store applies it.
+// Mutation: one change to the table, as the write-ahead log records it and the
+// snapshot store applies it.
 //
-// The log records what a command *did*, not the command: INCF's new value, EXPIRE's
-// absolute expiry time. Replaying mutations is therefore deterministic (no clocks,
-// no floating point re-evaluated).
+// The log records what a command *did*, not the command: EXPIRE's absolute expiry
+// time, INCRBYFLOAT's resulting text. A change to part of a value is recorded as that
+// part (kAppend's bytes, kSetRange's offset and bytes, kIncrBy's integer delta), so
+// that its log cost follows its own size and not the value's. Replaying mutations is
+// deterministic (no clocks, no floating point re-evaluated): a delta's result depends
+// only on the bytes it applies to (ApplyDeltaToValue below).
 //
-// The numeric values of MutationType are written to disk (docs/formats/wal.md).
-// DO NOT CHANGE THEM; add new types with new numbers.
+// The numeric values of MutationType and ChangeReason are written to disk
+// (docs/formats/wal.md). DO NOT CHANGE THEM; add new ones with new numbers.
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 namespace memento::storage {
@@ -19,15 +23,50 @@ enum class MutationType : uint8_t {
   kDelete = 2,  // key is gone (DEL, expiry reclaim)
   kExpire = 3,  // key's expiry is now expire_ms (-1: none); value unchanged
   kClear = 4,   // every key is gone (FLUSH)
+  // Deltas (WAL format version 2): the key's live entry's value changes in place; its
+  // created_ms and expire_ms stay. On an absent key a delta does nothing (the live
+  // table logs one only for a key that exists; a new key is a kPut).
+  kAppend = 5,    // value += this value (APPEND)
+  kPrepend = 6,   // value = this value + value (PREPEND)
+  kSetRange = 7,  // bytes [number, number + size) = this value, zero-padded (SETRANGE)
+  kIncrBy = 8,    // the value as a decimal int64, plus number (INCR, INCRBY, DECR...)
 };
+
+// True for the delta types (kAppend .. kIncrBy).
+constexpr bool IsDelta(MutationType type) {
+  return type >= MutationType::kAppend && type <= MutationType::kIncrBy;
+}
+
+// Why a change happened. Carried in every version-2 log record (one byte), so that a
+// reader of the log after a restart (TAIL) can tell an expiry from a DEL.
+enum class ChangeReason : uint8_t {
+  kCommand = 0,     // a client's command (and every version-1 record)
+  kExpired = 1,     // the key's TTL passed (lazy or background reclaim)
+  kEvicted = 2,     // removed to make room (maxmemory)
+  kReplicated = 3,  // applied from another node
+  kFlush = 4,       // FLUSHALL / FLUSHDB
+};
+inline constexpr uint8_t kMaxChangeReason = 4;
 
 // Views into memory owned by the producer; valid only as long as it says.
 struct Mutation {
   MutationType type = MutationType::kPut;
   std::string_view key;    // all but kClear
-  std::string_view value;  // kPut
+  std::string_view value;  // kPut; the bytes of kAppend, kPrepend, kSetRange
   int64_t created_ms = 0;  // kPut: ms since epoch
   int64_t expire_ms = -1;  // kPut, kExpire: absolute ms since epoch, -1 = none
+  int64_t number = 0;      // kSetRange: the offset (>= 0); kIncrBy: the delta
+  ChangeReason reason = ChangeReason::kCommand;
 };
+
+// What a delta does to a value: the ONE definition of the bytes, used by the live
+// table (table::Slot::ApplyDelta), replay (db::ApplyToTable), the log fold
+// (db::KeyChange) and the snapshot store. Returns false, leaving *value unchanged,
+// if the delta cannot apply: a kIncrBy on a value that is not a decimal int64
+// (common/numbers.h ParseInt64) or whose sum overflows, a kSetRange with a negative
+// offset. The live table never logs such a delta; a log that holds one is applied as
+// if it did nothing, the same way by every reader.
+// REQUIRES: IsDelta(m.type).
+bool ApplyDeltaToValue(const Mutation& m, std::string* value);
 
 }  // namespace memento::storage

@@ -34,8 +34,23 @@ void ApplyToTable(table::Table* table, const storage::Mutation& m) {
         return;
       case MutationType::kClear:
         return;
+      case MutationType::kAppend:
+      case MutationType::kPrepend:
+      case MutationType::kSetRange:
+      case MutationType::kIncrBy:
+        slot.ApplyDelta(m);  // nothing on an absent key, or one it cannot apply to
+        return;
     }
   });
+}
+
+storage::Mutation KeyChange::Delta::AsMutation(std::string_view key) const {
+  storage::Mutation m;
+  m.type = type;
+  m.key = key;
+  m.value = bytes;
+  m.number = number;
+  return m;
 }
 
 void KeyChange::Add(const storage::Mutation& m) {
@@ -43,6 +58,7 @@ void KeyChange::Add(const storage::Mutation& m) {
     case MutationType::kPut:
       kind = Kind::kPut;
       has_expire = false;
+      deltas.clear();
       value.assign(m.value);
       created_ms = m.created_ms;
       expire_ms = m.expire_ms;
@@ -50,6 +66,7 @@ void KeyChange::Add(const storage::Mutation& m) {
     case MutationType::kDelete:
       kind = Kind::kDelete;
       has_expire = false;
+      deltas.clear();
       value.clear();
       expire_ms = -1;
       return;
@@ -70,23 +87,58 @@ void KeyChange::Add(const storage::Mutation& m) {
       return;
     case MutationType::kClear:
       return;  // ChangeFold::Add
+    case MutationType::kAppend:
+    case MutationType::kPrepend:
+    case MutationType::kSetRange:
+    case MutationType::kIncrBy:
+      switch (kind) {
+        case Kind::kDelete:
+          return;  // nothing to act on
+        case Kind::kPut:
+          // The base is known: apply it now (nothing, if dead or not applicable).
+          if (!DeadDuringReplay(expire_ms)) storage::ApplyDeltaToValue(m, &value);
+          return;
+        case Kind::kKeep:
+          if (has_expire && DeadDuringReplay(expire_ms)) return;  // absent by now
+          // Adjacent appends (prepends) are one append (prepend) of the joined bytes,
+          // whatever the base: the chain of a key appended to a million times between
+          // two checkpoints stays one entry.
+          if (!deltas.empty() && deltas.back().type == m.type) {
+            if (m.type == MutationType::kAppend) {
+              deltas.back().bytes.append(m.value);
+              return;
+            }
+            if (m.type == MutationType::kPrepend) {
+              deltas.back().bytes.insert(0, m.value);
+              return;
+            }
+          }
+          deltas.push_back({m.type, std::string(m.value), m.number});
+          return;
+      }
+      return;
   }
 }
 
-bool KeyChange::ToMutation(std::string_view key, storage::Mutation* out) const {
+void KeyChange::ApplyDeltasTo(std::string* base_value) const {
+  for (const Delta& d : deltas) storage::ApplyDeltaToValue(d.AsMutation({}), base_value);
+}
+
+void KeyChange::ToMutations(std::string_view key, std::vector<storage::Mutation>* out) const {
   switch (kind) {
     case Kind::kPut:
-      *out = {MutationType::kPut, key, value, created_ms, expire_ms};
-      return true;
+      out->push_back({MutationType::kPut, key, value, created_ms, expire_ms});
+      return;
     case Kind::kDelete:
-      *out = {MutationType::kDelete, key, {}, 0, -1};
-      return true;
+      out->push_back({MutationType::kDelete, key, {}, 0, -1});
+      return;
     case Kind::kKeep:
-      if (!has_expire) return false;
-      *out = {MutationType::kExpire, key, {}, 0, expire_ms};
-      return true;
+      // Deltas first: a kExpire that makes the entry dead at the replay clock came
+      // after them (later deltas were dropped), and the deltas need it live.
+      for (const Delta& d : deltas) out->push_back(d.AsMutation(key));
+      if (has_expire) out->push_back({MutationType::kExpire, key, {}, 0, expire_ms});
+      return;
   }
-  return false;
 }
 
 void ChangeFold::Add(const storage::Mutation& m) {
@@ -99,8 +151,8 @@ void ChangeFold::Add(const storage::Mutation& m) {
   // One walk of the tree per record: lower_bound, then insert at the hint.
   auto it = keys_.lower_bound(m.key);
   if (it == keys_.end() || it->first != m.key) {
-    // After a kClear the base is empty: a kExpire has nothing to act on.
-    if (cleared_ && m.type == MutationType::kExpire) return;
+    // After a kClear the base is empty: a kExpire or a delta has nothing to act on.
+    if (cleared_ && (m.type == MutationType::kExpire || storage::IsDelta(m.type))) return;
     if (spare_.empty()) {
       it = keys_.emplace_hint(it, std::string(m.key), KeyChange());
     } else {
@@ -109,8 +161,11 @@ void ChangeFold::Add(const storage::Mutation& m) {
       node.key().assign(m.key);
       std::string value = std::move(node.mapped().value);
       value.clear();  // keeps its buffer
+      std::vector<KeyChange::Delta> deltas = std::move(node.mapped().deltas);
+      deltas.clear();  // keeps its buffer
       node.mapped() = KeyChange();
       node.mapped().value = std::move(value);
+      node.mapped().deltas = std::move(deltas);
       it = keys_.insert(it, std::move(node));
     }
   }
@@ -127,23 +182,21 @@ void ChangeFold::Reset() {
 void ToMutations(const ChangeFold& fold, std::vector<storage::Mutation>* out) {
   out->clear();
   if (fold.cleared()) out->push_back({MutationType::kClear, {}, {}, 0, -1});
-  for (const auto& [key, change] : fold.keys()) {
-    storage::Mutation m;
-    if (change.ToMutation(key, &m)) out->push_back(m);
-  }
+  for (const auto& [key, change] : fold.keys()) change.ToMutations(key, out);
 }
 
 void CollapseBatch(std::vector<OwnedMutation>* batch) {
   ChangeFold fold;
   for (const OwnedMutation& m : *batch) {
-    fold.Add({m.type, m.key, m.value, m.created_ms, m.expire_ms});
+    fold.Add({m.type, m.key, m.value, m.created_ms, m.expire_ms, m.number});
   }
   std::vector<storage::Mutation> views;
   ToMutations(fold, &views);
   std::vector<OwnedMutation> out;
   out.reserve(views.size());
   for (const storage::Mutation& m : views) {
-    out.push_back({m.type, std::string(m.key), std::string(m.value), m.created_ms, m.expire_ms});
+    out.push_back({m.type, std::string(m.key), std::string(m.value), m.created_ms, m.expire_ms,
+                   m.number});
   }
   *batch = std::move(out);
 }

@@ -9,6 +9,34 @@
 //   kExpire  the key's entry, if it has a live one, now expires at expire_ms (-1: never);
 //            on an absent key it does nothing (it never creates one).
 //   kClear   every key is absent (so a later kExpire finds nothing).
+//   kAppend, kPrepend, kSetRange, kIncrBy (deltas, WAL version 2)
+//            the key's live entry's value changes as storage::ApplyDeltaToValue says
+//            (storage/mutation.h: the bytes, written once for the live table, replay
+//            and the snapshot store); created_ms and expire_ms stay. On an absent key
+//            (or one dead at the replay clock) a delta does nothing, as a kExpire: the
+//            live table logs a delta only for a key it has, and a new key as a kPut. A
+//            delta that cannot apply (kIncrBy on a non-integer) also does nothing.
+//
+// Floats: INCRBYFLOAT and INCF/DECF are logged as a kPut of the resulting text, not as
+// a delta. Their arithmetic is long double (80-bit x87 on x86-64, 128-bit on aarch64,
+// 64-bit elsewhere) or double with the platform's strtold/printf: a float delta
+// replayed on another machine, or by another libc, could print other digits, so the
+// log would no longer say what the clients were told (Redis replicates INCRBYFLOAT as
+// a SET of its result for the same reason). Nothing is lost by it: a value that
+// INCRBYFLOAT accepts parses as a number, so its text is at most 5 KiB
+// (kMaxLongDoubleChars) and usually under 30 bytes; the kPut costs that, not the size
+// of some large value.
+//
+// Deltas over an unknown base (KeyChange, ChangeFold): kept as a DELTA CHAIN, not
+// resolved by reading the base. A KeyChange whose base is unknown (kKeep) keeps the
+// deltas in log order (adjacent appends, and adjacent prepends, merged into one) and
+// hands them on: ToMutations emits them, and the store that holds the base applies
+// them (SnapshotStore::Apply reads the record, applies each, writes it back; memento-
+// dump applies them to the snapshot's value as its scan passes the key). Rejected:
+// reading the base while folding, which would give ChangeFold a dependency on the
+// snapshot (memento-compact --check and the batch collapse have none) and a read per
+// key even when a later kPut makes it moot. Over a known base (after a kPut in the
+// same fold) a delta is applied at once.
 //
 // Replay clock: the snapshot and the log are combined "at time zero" (kReplayNowMs). A
 // record's expiry is not judged against the restart's clock while records are applied:
@@ -64,18 +92,32 @@ struct KeyChange {
     kPut,     // value, created_ms, expire_ms
     kDelete,  // absent
   };
+  // A delta over the unknown base (kKeep only), owning its bytes.
+  struct Delta {
+    storage::MutationType type;  // storage::IsDelta
+    std::string bytes;           // kAppend, kPrepend, kSetRange
+    int64_t number = 0;          // kSetRange's offset, kIncrBy's delta
+    storage::Mutation AsMutation(std::string_view key) const;
+  };
   Kind kind = Kind::kKeep;
   bool has_expire = false;  // kKeep only
   std::string value;        // kPut
   int64_t created_ms = 0;   // kPut
   int64_t expire_ms = -1;   // kPut; kKeep when has_expire
+  // kKeep only: to apply to the base's value, in order (the delta chain, above). They
+  // never change the expiry, so they commute with has_expire.
+  std::vector<Delta> deltas;
 
-  // Folds the next change of this key (kPut, kDelete or kExpire; kClear is
-  // ChangeFold's) into this one.
+  // Folds the next change of this key (any type but kClear, which is ChangeFold's)
+  // into this one.
   void Add(const storage::Mutation& m);
-  // As a mutation for a store holding the base (kKeep without expiry: nothing to do,
-  // returns false). The views point into *this.
-  bool ToMutation(std::string_view key, storage::Mutation* out) const;
+  // Appends to *out the mutations that have this change's effect on a store holding
+  // the base: none for an unchanged kKeep; kPut or kDelete; or a kKeep's deltas in
+  // order, then its kExpire. The views point into *this.
+  void ToMutations(std::string_view key, std::vector<storage::Mutation>* out) const;
+  // Applies the deltas to the base entry's value (memento-dump's overlay).
+  // REQUIRES: kind == kKeep and the base entry exists, live at the replay clock.
+  void ApplyDeltasTo(std::string* base_value) const;
 };
 
 // A run of records, in log order, as: whether a kClear came (the base is then
@@ -103,7 +145,8 @@ class ChangeFold {
 };
 
 // The mutations that have `fold`'s effect on a store holding the base: kClear first if
-// it has one, then one per changed key in key order. The views point into `fold`.
+// it has one, then each changed key's (KeyChange::ToMutations) in key order. The views
+// point into `fold`.
 void ToMutations(const ChangeFold& fold, std::vector<storage::Mutation>* out);
 
 // A mutation that owns its bytes (log records are only valid during the callback).
@@ -113,11 +156,12 @@ struct OwnedMutation {
   std::string value;
   int64_t created_ms;
   int64_t expire_ms;
+  int64_t number = 0;  // kSetRange, kIncrBy
 };
 
 // Rewrites a batch of log records (in log order) into the shortest batch with the same
-// effect on a snapshot (ChangeFold): kClear first if the batch had one, then one
-// mutation per changed key, in key order (LMDB then writes each page once instead of
+// effect on a snapshot (ChangeFold): kClear first if the batch had one, then each
+// changed key's mutations (one, or a delta chain and a kExpire), in key order (LMDB then writes each page once instead of
 // once per record; a workload of overwrites shrinks to its distinct keys). kExpire
 // after a kPut of the same key folds into the kPut; after a kDelete (or a kClear, with
 // no kPut between) it is dropped.

@@ -29,6 +29,22 @@ Mutation Exp(std::string_view key, int64_t expire) {
   return {MutationType::kExpire, key, {}, 0, expire};
 }
 Mutation Clear() { return {MutationType::kClear, {}, {}, 0, -1}; }
+Mutation Delta(MutationType type, std::string_view key, std::string_view bytes,
+               int64_t number = 0) {
+  return {type, key, bytes, 0, -1, number};
+}
+Mutation Append(std::string_view key, std::string_view bytes) {
+  return Delta(MutationType::kAppend, key, bytes);
+}
+Mutation Prepend(std::string_view key, std::string_view bytes) {
+  return Delta(MutationType::kPrepend, key, bytes);
+}
+Mutation SetRange(std::string_view key, int64_t offset, std::string_view bytes) {
+  return Delta(MutationType::kSetRange, key, bytes, offset);
+}
+Mutation IncrBy(std::string_view key, int64_t delta) {
+  return Delta(MutationType::kIncrBy, key, {}, delta);
+}
 
 struct Seen {
   std::string value;
@@ -103,25 +119,94 @@ TEST(ApplyToTableTest, AnEntryDeadAtTimeZeroIsAbsentForTheRecordsAfterIt) {
 TEST(KeyChangeTest, FoldsEachTypeOverAnUnknownBase) {
   KeyChange c;
   EXPECT_EQ(c.kind, KeyChange::Kind::kKeep);
-  Mutation m;
-  EXPECT_FALSE(c.ToMutation("k", &m));  // nothing to do to the base
+  std::vector<Mutation> out;
+  c.ToMutations("k", &out);
+  EXPECT_TRUE(out.empty());  // nothing to do to the base
 
   c.Add(Exp("k", 500));
-  ASSERT_TRUE(c.ToMutation("k", &m));
-  EXPECT_EQ(m.type, MutationType::kExpire);
-  EXPECT_EQ(m.expire_ms, 500);
+  c.ToMutations("k", &out);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].type, MutationType::kExpire);
+  EXPECT_EQ(out[0].expire_ms, 500);
 
+  out.clear();
   c.Add(Put("k", "v", 900));
   c.Add(Exp("k", 1000));
-  ASSERT_TRUE(c.ToMutation("k", &m));
-  EXPECT_EQ(m.type, MutationType::kPut);
-  EXPECT_EQ(m.value, "v");
-  EXPECT_EQ(m.expire_ms, 1000);
+  c.ToMutations("k", &out);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].type, MutationType::kPut);
+  EXPECT_EQ(out[0].value, "v");
+  EXPECT_EQ(out[0].expire_ms, 1000);
 
+  out.clear();
   c.Add(Del("k"));
   c.Add(Exp("k", 2000));
-  ASSERT_TRUE(c.ToMutation("k", &m));
-  EXPECT_EQ(m.type, MutationType::kDelete);
+  c.ToMutations("k", &out);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].type, MutationType::kDelete);
+}
+
+// ---------------------------------------------------------------------------------
+// Deltas (WAL version 2)
+
+TEST(ApplyToTableTest, DeltasChangeALiveValueAndKeepItsTimes) {
+  EXPECT_EQ(Replay({Put("k", "hello", kNow + 9000, 3), Append("k", " world"), Prepend("k", ">"),
+                    SetRange("k", 1, "J")}),
+            (Contents{{"k", {">Jello world", 3, kNow + 9000}}}));
+  // SETRANGE past the end pads with zero bytes.
+  EXPECT_EQ(Replay({Put("k", "ab"), SetRange("k", 4, "z")}),
+            (Contents{{"k", {std::string("ab\0\0z", 5), 7, -1}}}));
+  EXPECT_EQ(Replay({Put("n", "41"), IncrBy("n", 1), IncrBy("n", -100)}),
+            (Contents{{"n", {"-58", 7, -1}}}));
+}
+
+TEST(ApplyToTableTest, ADeltaOnAnAbsentOrDeadKeyOrOneItCannotApplyToDoesNothing) {
+  EXPECT_EQ(Replay({Append("ghost", "x"), IncrBy("ghost", 1), SetRange("ghost", 0, "y")}),
+            Contents{});
+  EXPECT_EQ(Replay({Put("k", "v", -5), Append("k", "x")}), Contents{});
+  EXPECT_EQ(Replay({Put("k", "v"), Del("k"), Append("k", "x")}), Contents{});
+  EXPECT_EQ(Replay({Put("k", "v"), Clear(), Append("k", "x")}), Contents{});
+  EXPECT_EQ(Replay({Put("n", "not a number"), IncrBy("n", 1)}),
+            (Contents{{"n", {"not a number", 7, -1}}}));
+  EXPECT_EQ(Replay({Put("n", "9223372036854775807"), IncrBy("n", 1)}),
+            (Contents{{"n", {"9223372036854775807", 7, -1}}}));
+  EXPECT_EQ(Replay({Put("n", "01"), IncrBy("n", 1)}), (Contents{{"n", {"01", 7, -1}}}));
+}
+
+TEST(KeyChangeTest, DeltasOverAnUnknownBaseAreKeptAsAChain) {
+  KeyChange c;
+  c.Add(Append("k", "a"));
+  c.Add(Append("k", "b"));  // adjacent appends merge
+  c.Add(IncrBy("k", 5));
+  c.Add(Prepend("k", "1"));
+  c.Add(Prepend("k", "2"));  // adjacent prepends merge: "2" goes in front of "1"
+  c.Add(Exp("k", 4000));
+  ASSERT_EQ(c.deltas.size(), 3u);
+  EXPECT_EQ(c.deltas[0].bytes, "ab");
+  EXPECT_EQ(c.deltas[2].bytes, "21");
+  std::vector<Mutation> out;
+  c.ToMutations("k", &out);
+  ASSERT_EQ(out.size(), 4u);  // the chain, then the expiry
+  EXPECT_EQ(out[0].type, MutationType::kAppend);
+  EXPECT_EQ(out[1].type, MutationType::kIncrBy);
+  EXPECT_EQ(out[1].number, 5);
+  EXPECT_EQ(out[2].type, MutationType::kPrepend);
+  EXPECT_EQ(out[3].type, MutationType::kExpire);
+  std::string base = "x";
+  c.ApplyDeltasTo(&base);
+  EXPECT_EQ(base, "21xab");  // the INCRBY did not apply to "xab"
+
+  // A kPut makes the base known: the chain is gone and later deltas apply at once.
+  c.Add(Put("k", "10"));
+  c.Add(IncrBy("k", 5));
+  c.Add(Append("k", "!"));
+  EXPECT_TRUE(c.deltas.empty());
+  EXPECT_EQ(c.value, "15!");
+  // After a kDelete a delta finds nothing.
+  c.Add(Del("k"));
+  c.Add(Append("k", "x"));
+  EXPECT_EQ(c.kind, KeyChange::Kind::kDelete);
+  EXPECT_TRUE(c.deltas.empty());
 }
 
 TEST(ChangeFoldTest, AnExpireAfterAClearIsDropped) {
@@ -209,7 +294,9 @@ Contents ThroughOverlay(const Base& base, const std::vector<Mutation>& records, 
     const KeyChange& c = it->second;
     if (c.kind == KeyChange::Kind::kPut) keep(k, {c.value, c.created_ms, c.expire_ms});
     if (c.kind == KeyChange::Kind::kKeep) {
-      keep(k, {v.value, v.created_ms, c.has_expire ? c.expire_ms : v.expire_ms});
+      std::string value = v.value;
+      c.ApplyDeltasTo(&value);  // as storage/dump/dump_source.cc does
+      keep(k, {value, v.created_ms, c.has_expire ? c.expire_ms : v.expire_ms});
     }
     fold.keys().erase(it);
   }
@@ -222,25 +309,31 @@ Contents ThroughOverlay(const Base& base, const std::vector<Mutation>& records, 
 TEST(ApplyFormsTest, FoldAgreesWithTable) {
   std::mt19937_64 rng(20261203);
   const std::string keys[] = {"a", "b", "c", "d"};
-  const std::string values[] = {"x", "yy", ""};
+  const std::string values[] = {"x", "yy", "", "12", "-3", "9223372036854775806"};
+  const std::string pieces[] = {"p", "qq", ""};
+  const int64_t numbers[] = {0, 1, 3, -2, INT64_MAX, INT64_MIN};
   const int64_t expiries[] = {-1, -5, 0, 100, kNow - 1, kNow + 1, kNow + 50'000};
   auto pick = [&](auto& array) -> const auto& {
     return array[rng() % (sizeof(array) / sizeof(array[0]))];
   };
   ChangeFold reused;
-  for (int round = 0; round < 3000; ++round) {
+  for (int round = 0; round < 6000; ++round) {
     Base base;
     for (const std::string& k : keys) {
       if (rng() % 2 == 0) base[k] = Seen{pick(values), 3, pick(expiries)};
     }
     std::vector<Mutation> records;
-    const int n = 1 + static_cast<int>(rng() % 8);
+    const int n = 1 + static_cast<int>(rng() % 10);
     for (int i = 0; i < n; ++i) {
       const std::string& k = pick(keys);
-      switch (rng() % 8) {
+      switch (rng() % 12) {
         case 0: case 1: case 2: records.push_back(Put(k, pick(values), pick(expiries), 11)); break;
         case 3: case 4: records.push_back(Del(k)); break;
         case 5: case 6: records.push_back(Exp(k, pick(expiries))); break;
+        case 7: records.push_back(Append(k, pick(pieces))); break;
+        case 8: records.push_back(Prepend(k, pick(pieces))); break;
+        case 9: records.push_back(SetRange(k, static_cast<int64_t>(rng() % 4), pick(pieces))); break;
+        case 10: records.push_back(IncrBy(k, pick(numbers))); break;
         default: records.push_back(Clear()); break;
       }
     }

@@ -28,6 +28,12 @@ std::string Show(const std::vector<OwnedMutation>& batch) {
       case MutationType::kDelete: out += "del:" + m.key; break;
       case MutationType::kExpire: out += "exp:" + m.key + "@" + std::to_string(m.expire_ms); break;
       case MutationType::kClear: out += "clear"; break;
+      case MutationType::kAppend: out += "append:" + m.key + "+" + m.value; break;
+      case MutationType::kPrepend: out += "prepend:" + m.key + "+" + m.value; break;
+      case MutationType::kSetRange:
+        out += "setrange:" + m.key + "@" + std::to_string(m.number) + "=" + m.value;
+        break;
+      case MutationType::kIncrBy: out += "incrby:" + m.key + "+" + std::to_string(m.number); break;
     }
     out += " ";
   }
@@ -57,6 +63,21 @@ TEST(CollapseBatchTest, ClearDropsEverythingBeforeItAndComesFirst) {
   std::vector<OwnedMutation> batch = {Put("a", "1"), Clear(), Put("z", "2"), Clear(), Put("b", "3")};
   CollapseBatch(&batch);
   EXPECT_EQ(Show(batch), "clear put:b=3@-1 ");
+}
+
+// A key the snapshot holds, appended to over and over: the batch keeps the change
+// (one append of the joined bytes), not the value, and a later kPut replaces it.
+TEST(CollapseBatchTest, DeltasOverTheSnapshotStayDeltasAndMerge) {
+  std::vector<OwnedMutation> batch;
+  for (int i = 0; i < 100; ++i) batch.push_back({MutationType::kAppend, "k", "x", 0, -1});
+  batch.push_back({MutationType::kIncrBy, "n", "", 0, -1, 5});
+  batch.push_back({MutationType::kSetRange, "n", "7", 0, -1, 0});
+  batch.push_back({MutationType::kAppend, "p", "x", 0, -1});
+  batch.push_back(Put("p", "v"));
+  batch.push_back({MutationType::kAppend, "p", "w", 0, -1});
+  CollapseBatch(&batch);
+  EXPECT_EQ(Show(batch), "append:k+" + std::string(100, 'x') +
+                             " incrby:n+5 setrange:n@0=7 put:p=vw@-1 ");
 }
 
 }  // namespace

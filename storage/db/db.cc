@@ -1,6 +1,9 @@
 #include "storage/db/db.h"
 
+#include <deque>
+#include <string>
 #include <utility>
+#include <vector>
 
 #include "common/clock.h"
 #include "common/logging.h"
@@ -13,6 +16,15 @@ namespace {
 // every Db in the process (there is one outside tests).
 thread_local uint64_t t_pending_lsn = 0;
 thread_local bool t_append_failed = false;
+
+// This thread's open unit (Db::BeginUnit): its changes, owning their bytes (a deque
+// keeps each string where it is, so the views stay valid as it grows).
+struct UnitBuffer {
+  int depth = 0;
+  std::deque<std::string> bytes;
+  std::vector<storage::Mutation> changes;
+};
+thread_local UnitBuffer t_unit;
 
 // How often the checkpointer looks at its triggers.
 constexpr auto kCheckpointerTick = std::chrono::milliseconds(100);
@@ -54,6 +66,13 @@ Result<std::unique_ptr<Db>> Db::Open(DbOptions options, table::Table* table,
 // The write path
 
 void Db::OnMutation(const storage::Mutation& mutation) {
+  if (t_unit.depth > 0) {
+    storage::Mutation copy = mutation;
+    copy.key = t_unit.bytes.emplace_back(mutation.key);
+    copy.value = t_unit.bytes.emplace_back(mutation.value);
+    t_unit.changes.push_back(copy);
+    return;
+  }
   Result<uint64_t> lsn = wal_->Append(mutation);
   if (!lsn.ok()) {
     t_append_failed = true;
@@ -61,6 +80,23 @@ void Db::OnMutation(const storage::Mutation& mutation) {
   }
   t_pending_lsn = *lsn;
   writes_since_checkpoint_.fetch_add(1, std::memory_order_relaxed);
+}
+
+void Db::BeginUnit() { ++t_unit.depth; }
+
+void Db::EndUnit() {
+  if (t_unit.depth == 0 || --t_unit.depth > 0) return;
+  if (!t_unit.changes.empty()) {
+    Result<uint64_t> lsn = wal_->AppendUnit(t_unit.changes);
+    if (lsn.ok()) {
+      t_pending_lsn = *lsn;
+      writes_since_checkpoint_.fetch_add(t_unit.changes.size(), std::memory_order_relaxed);
+    } else {
+      t_append_failed = true;
+    }
+  }
+  t_unit.changes.clear();
+  t_unit.bytes.clear();
 }
 
 bool Db::HasUncommitted() const { return t_pending_lsn != 0 || t_append_failed; }

@@ -91,6 +91,21 @@ class Db final : public table::MutationSink {
   // the round's replies are not sent.
   void OnMutation(const storage::Mutation& mutation) override;
 
+  // Units: BeginUnit() ... EndUnit() on one thread makes every change the table reports
+  // on that thread in between ONE log record (wal::Wal::AppendUnit): recovery and every
+  // reader of the log replay all of them or none (a unit torn by a crash is dropped
+  // whole), with one LSN. For MULTI/EXEC and scripts. OnMutation only copies the
+  // changes meanwhile; EndUnit appends them, and this thread's CommitRound then waits
+  // for the unit like any other change (a failed append fails the round). Nested pairs
+  // count: only the outermost EndUnit appends. A unit with no changes appends nothing.
+  // REQUIRES: no other thread changes a key of the unit between its change and
+  // EndUnit (the transaction runs alone, as EXEC does): the log's order is the order
+  // of EndUnit calls, and replay must meet the changes in the order the table did.
+  // Changes the unit makes are visible in the table before EndUnit; a reply must wait
+  // for CommitRound, as always.
+  void BeginUnit();
+  void EndUnit();
+
   // For the event loops (net::CommandHandler's barrier), per calling thread.
   bool HasUncommitted() const;
   Status CommitRound();

@@ -185,6 +185,87 @@ TEST_F(RecoveryTest, DbRoundTripThroughItsFinalCheckpoint) {
   EXPECT_EQ(Live(t).at("key42"), "v42");
 }
 
+// Deltas over keys the snapshot holds: the checkpoint's fold keeps them as a chain
+// over the unknown base, and the snapshot store applies the chain to its records (a
+// large value is stored zstd-compressed: read, decompressed, changed, written back).
+TEST_F(RecoveryTest, DeltasFoldIntoTheSnapshotsValues) {
+  const std::string big(100000, 'b');  // compressed in the snapshot
+  {
+    table::Table t;
+    Result<Recovered> r = Recover(Options(), &t);
+    ASSERT_TRUE(r.ok());
+    ASSERT_TRUE(r->wal->Append({MutationType::kPut, "s", "hello", 1, -1}).ok());
+    ASSERT_TRUE(r->wal->Append({MutationType::kPut, "n", "41", 1, -1}).ok());
+    ASSERT_TRUE(r->wal->Append({MutationType::kPut, "big", big, 1, -1}).ok());
+    ASSERT_TRUE(r->wal->Sync().ok());
+    ASSERT_TRUE(FoldLogIntoSnapshot(r->wal.get(), r->snapshot.get(), 3, nullptr).ok());
+    // Now the base is in the snapshot only; the next records are deltas over it.
+    const std::vector<Mutation> deltas = {
+        {MutationType::kAppend, "s", " world", 0, -1},
+        {MutationType::kPrepend, "s", ">", 0, -1},
+        {MutationType::kSetRange, "s", "J", 0, -1, 1},
+        {MutationType::kIncrBy, "n", {}, 0, -1, 1},
+        {MutationType::kIncrBy, "n", {}, 0, -1, -100},
+        {MutationType::kAppend, "big", "!", 0, -1},
+        {MutationType::kExpire, "big", {}, 0, NowMillis() + 3'600'000},
+        {MutationType::kAppend, "absent", "x", 0, -1}};
+    for (const Mutation& m : deltas) ASSERT_TRUE(r->wal->Append(m).ok());
+    ASSERT_TRUE(r->wal->Sync().ok());
+    ASSERT_TRUE(FoldLogIntoSnapshot(r->wal.get(), r->snapshot.get(), r->wal->durable_lsn(),
+                                    nullptr)
+                    .ok());
+  }
+  table::Table t;
+  Result<Recovered> r = Recover(Options(), &t);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->stats.wal_records, 0u);  // all of it from the snapshot
+  EXPECT_EQ(Live(t), (Contents{{"s", ">Jello world"}, {"n", "-58"}, {"big", big + "!"}}));
+  t.Read("big", NowMillis(), [](const table::Entry* e) {
+    ASSERT_NE(e, nullptr);
+    EXPECT_NE(e->expire_ms, -1);
+    EXPECT_EQ(e->created_ms, 1);
+  });
+}
+
+// A unit is one record with one LSN, and recovery replays the whole of it.
+TEST_F(RecoveryTest, DbUnitIsOneRecordReplayedWhole) {
+  {
+    table::Table t;
+    DbOptions o;
+    o.data_dir = dir_;
+    o.snapshot_interval_s = 0;
+    Result<std::unique_ptr<Db>> db = Db::Open(std::move(o), &t, nullptr);
+    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    t.SetMutationSink(db->get());
+    const int64_t now = NowMillis();
+    t.Write("before", now, [&](table::Slot& s) { s.Create(now)->value = "1"; });
+    (*db)->BeginUnit();
+    t.Write("a", now, [&](table::Slot& s) { s.Create(now)->value = "x"; });
+    (*db)->BeginUnit();  // nested: only the outer EndUnit appends
+    t.Write("b", now, [&](table::Slot& s) { s.Create(now)->value = "y"; });
+    t.Write("before", now, [&](table::Slot& s) { s.Erase(); });
+    (*db)->EndUnit();
+    EXPECT_EQ((*db)->Stats().last_lsn, 1u);  // nothing appended yet
+    (*db)->EndUnit();
+    EXPECT_EQ((*db)->Stats().last_lsn, 2u);  // the three changes: one record
+    (*db)->BeginUnit();
+    (*db)->EndUnit();  // an empty unit appends nothing
+    EXPECT_EQ((*db)->Stats().last_lsn, 2u);
+    EXPECT_TRUE((*db)->CommitRound().ok());
+    EXPECT_TRUE((*db)->Close(/*final_checkpoint=*/false).ok());
+    t.SetMutationSink(nullptr);
+  }
+  table::Table t;
+  RecoveryStats stats;
+  DbOptions o;
+  o.data_dir = dir_;
+  Result<std::unique_ptr<Db>> db = Db::Open(std::move(o), &t, &stats);
+  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  EXPECT_EQ(stats.wal_records, 4u);  // changes replayed: one, then the unit's three
+  EXPECT_EQ(stats.last_lsn, 2u);
+  EXPECT_EQ(Live(t), (Contents{{"a", "x"}, {"b", "y"}}));
+}
+
 TEST_F(RecoveryTest, DbOpenUsesALockTheCallerAlreadyHolds) {
   Result<std::unique_ptr<DataDirLock>> lock = DataDirLock::Exclusive(dir_, DaemonLockOptions());
   ASSERT_TRUE(lock.ok());

@@ -126,9 +126,18 @@ Status Attempt(const std::string& data_dir, const SourceOptions& options, const 
               case Kind::kPut:
                 passed = pass(key, e.value, e.created_ms, e.expire_ms);
                 break;
-              case Kind::kKeep:
-                passed = pass(key, value, created_ms, e.has_expire ? e.expire_ms : expire_ms);
+              case Kind::kKeep: {
+                const int64_t expire = e.has_expire ? e.expire_ms : expire_ms;
+                if (e.deltas.empty()) {
+                  passed = pass(key, value, created_ms, expire);
+                  break;
+                }
+                // The log's deltas over this snapshot value (db::KeyChange's chain).
+                std::string changed(value);
+                e.ApplyDeltasTo(&changed);
+                passed = pass(key, changed, created_ms, expire);
                 break;
+              }
             }
             overlay.keys().erase(it);  // after pass: fn saw e.value
             return passed;

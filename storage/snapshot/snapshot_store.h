@@ -192,6 +192,10 @@ class SnapshotStore {
       MEMENTO_TSA(requires_shared_capability(env_mu_));
   Status SetExpiry(MDB_txn* txn, std::string_view key, int64_t expire_ms, bool* map_full)
       MEMENTO_TSA(requires_capability(write_mu_)) MEMENTO_TSA(requires_shared_capability(env_mu_));
+  // A delta (kAppend, kSetRange, kIncrBy...): reads the key's record, applies the delta
+  // to its value (storage::ApplyDeltaToValue) and writes it back with its times.
+  Status ApplyDelta(MDB_txn* txn, const storage::Mutation& m, bool* map_full)
+      MEMENTO_TSA(requires_capability(write_mu_)) MEMENTO_TSA(requires_shared_capability(env_mu_));
 
   struct LongKeyLookup;
   // Finds `key`'s slot in the long-key database, or the slot a new entry would take.
@@ -218,6 +222,9 @@ class SnapshotStore {
   mutable internal::Mutex write_mu_;
   std::unique_ptr<ZstdCompressor> compressor_ MEMENTO_TSA(guarded_by(write_mu_));
   std::string scratch_ MEMENTO_TSA(guarded_by(write_mu_));  // kExpire's record copy
+  // ApplyDelta's: created on its first use, and the value being changed.
+  std::unique_ptr<ZstdDecompressor> decompressor_ MEMENTO_TSA(guarded_by(write_mu_));
+  std::string delta_value_ MEMENTO_TSA(guarded_by(write_mu_));
   Status broken_ MEMENTO_TSA(guarded_by(write_mu_));        // set by a half-failed Compact
 
   // Shared by every transaction; exclusive to change the map size or swap environments.

@@ -33,6 +33,16 @@ Entry* Slot::Mutate() {
   return entry_;
 }
 
+bool Slot::ApplyDelta(const storage::Mutation& delta) {
+  if (entry_ == nullptr || !storage::IsDelta(delta.type)) return false;
+  if (!storage::ApplyDeltaToValue(delta, &entry_->value)) return false;
+  if (deltas_++ == 0) {
+    delta_ = delta;
+    delta_.key = key_;
+  }
+  return true;
+}
+
 void Slot::SetExpire(int64_t expire_ms) {
   assert(entry_ != nullptr);
   if (entry_->expire_ms == expire_ms) return;
@@ -83,7 +93,10 @@ Slot::~Slot() MEMENTO_TSA(no_thread_safety_analysis) {
   if (entry_ == nullptr) {
     if (!existed_) return;
     m.type = storage::MutationType::kDelete;
-  } else if (value_changed_) {
+  } else if (deltas_ == 1 && !value_changed_ && !expire_changed_ && existed_) {
+    // One delta and nothing else: the change itself, not the whole value.
+    m = delta_;
+  } else if (value_changed_ || deltas_ != 0) {
     m.type = storage::MutationType::kPut;
     m.value = entry_->value;
     m.created_ms = entry_->created_ms;
@@ -131,6 +144,7 @@ void Table::RemoveExpiredLocked(Shard& shard, std::string_view key, uint64_t has
     storage::Mutation m;
     m.type = storage::MutationType::kDelete;
     m.key = key;
+    m.reason = storage::ChangeReason::kExpired;
     sink_->OnMutation(m);
   }
   shard.map.Erase(key, hash);
@@ -217,6 +231,7 @@ size_t Table::Clear() MEMENTO_TSA(no_thread_safety_analysis) {
   if (sink_ != nullptr) {
     storage::Mutation m;
     m.type = storage::MutationType::kClear;
+    m.reason = storage::ChangeReason::kFlush;
     sink_->OnMutation(m);
   }
   for (size_t i = shard_count_; i > 0; --i) shards_[i - 1].mu.Unlock();

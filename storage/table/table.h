@@ -98,6 +98,16 @@ class Slot {
   // The live entry, to change its value in place (APPEND, INCR); nullptr if none.
   // The key is reported as changed (a kPut of its final state).
   Entry* Mutate();
+  // Changes the live entry's value by `delta` (a storage::IsDelta mutation: APPEND's
+  // bytes, SETRANGE's range, INCRBY's integer), through the one definition of what a
+  // delta does (storage::ApplyDeltaToValue), and reports the key as that delta rather
+  // than as a kPut of its whole value, so the log's cost follows the change's size.
+  // (A callback that also calls Create, Mutate or SetExpire, or a second ApplyDelta,
+  // reports a kPut of the final state instead.) delta.key is ignored (the Slot's key is
+  // used); its value's bytes must stay valid until the Write returns. Returns false,
+  // changing nothing, if there is no live entry or the delta does not apply (INCRBY
+  // on a non-integer or overflowing value).
+  bool ApplyDelta(const storage::Mutation& delta);
   // Sets the live entry's expiry (kNoExpiry: none). REQUIRES: entry() != nullptr.
   void SetExpire(int64_t expire_ms);
   // Removes the entry. Returns true if there was one.
@@ -122,6 +132,8 @@ class Slot {
   const bool existed_;          // the key was live when the callback started
   bool value_changed_ = false;  // Create() or Mutate() was called
   bool expire_changed_ = false; // SetExpire() was called
+  int deltas_ = 0;              // ApplyDelta() calls that changed the value
+  storage::Mutation delta_;     // the first of them
 };
 
 class Table {

@@ -23,7 +23,10 @@ namespace {
 // Bytes read at a time. Records are usually much smaller, so one read serves many.
 constexpr size_t kReadChunk = 64 * 1024;
 
-bool KnownType(uint8_t type) { return type == static_cast<uint8_t>(RecordType::kMutation); }
+// Every record type of every version this build reads (a version-1 segment never
+// holds kChange or kUnit, but telling them apart by version would buy nothing: the
+// checksum already says the bytes are what was written).
+bool KnownType(uint8_t type) { return type >= 1 && type <= kMaxRecordType; }
 
 std::string At(const std::string& file, uint64_t offset) {
   return file + " at offset " + std::to_string(offset);
@@ -102,10 +105,11 @@ Status Reader::ReadHeader(SegmentHeader* header) {
   header->version = DecodeFixed32(h.data() + kHeaderVersionOffset);
   header->number = DecodeFixed64(h.data() + kHeaderNumberOffset);
   header->first_lsn = DecodeFixed64(h.data() + kHeaderFirstLsnOffset);
-  if (header->version != kFormatVersion) {
+  if (header->version < kOldestReadVersion || header->version > kFormatVersion) {
     Stop(End::kUnsupported,
          Status::NotSupported(file_name_ + ": WAL format version " +
-                              std::to_string(header->version) + ", this build reads version " +
+                              std::to_string(header->version) + ", this build reads versions " +
+                              std::to_string(kOldestReadVersion) + " to " +
                               std::to_string(kFormatVersion) +
                               "; run the memento that wrote it, or a newer one"));
     return status_;

@@ -134,9 +134,21 @@ std::string Wal::SegmentPath(uint64_t number) const {
 // ---------------------------------------------------------------------------------
 
 Result<uint64_t> Wal::Append(const storage::Mutation& m) {
+  return AppendRecordOf(EncodedChangeSize(m), RecordType::kChange,
+                        [&](std::string* dst) { EncodeChange(m, dst); });
+}
+
+Result<uint64_t> Wal::AppendUnit(std::span<const storage::Mutation> changes) {
+  if (changes.empty()) return Status::InvalidArgument("a unit of no changes");
+  if (changes.size() == 1) return Append(changes[0]);
+  return AppendRecordOf(EncodedUnitSize(changes), RecordType::kUnit,
+                        [&](std::string* dst) { EncodeUnit(changes, dst); });
+}
+
+Result<uint64_t> Wal::AppendRecordOf(size_t payload, RecordType type,
+                                     const std::function<void(std::string*)>& encode) {
   // Sized before the lock: an oversized mutation is the caller's problem, not a
   // failure of the log, so it is not sticky.
-  const size_t payload = EncodedMutationSize(m);
   if (payload > kMaxRecordPayload) {
     return Status::InvalidArgument("a mutation of " + Str(payload) +
                                    " bytes exceeds the WAL record limit of " +
@@ -150,8 +162,8 @@ Result<uint64_t> Wal::Append(const storage::Mutation& m) {
   }
   const uint64_t lsn = ++last_lsn_;
   const size_t start = BeginRecord(&buf_);
-  EncodeMutation(m, &buf_);
-  FinishRecord(&buf_, start, lsn, RecordType::kMutation);
+  encode(&buf_);
+  FinishRecord(&buf_, start, lsn, type);
   ++stats_.records_appended;
   if (buf_.size() >= options_.flush_buffer_bytes && !flusher_kicked_) {
     flusher_kicked_ = true;
@@ -355,14 +367,14 @@ Status Wal::ReadRecords(uint64_t after_lsn, uint64_t up_to_lsn, const ReplayFn& 
                                 ", but LSN " + Str(next) + " is needed");
     }
     Reader::Record record;
-    storage::Mutation mutation;
+    std::vector<storage::Mutation> changes;
     while (next <= limit && reader.ReadRecord(&record)) {
       if (record.lsn < next) continue;
-      if (Status d = DecodeMutation(record.payload, &mutation); !d.ok()) {
+      if (Status d = DecodeRecordPayload(record.type, record.payload, &changes); !d.ok()) {
         return Status::Corruption(path + " at offset " + Str(record.offset) + ": " +
                                   std::string(d.message()));
       }
-      MEMENTO_RETURN_IF_ERROR(fn(record.lsn, mutation));
+      for (const storage::Mutation& m : changes) MEMENTO_RETURN_IF_ERROR(fn(record.lsn, m));
       ++next;
     }
     if (next <= limit && reader.end() != Reader::End::kEof) return reader.status();

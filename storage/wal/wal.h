@@ -49,6 +49,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -117,8 +118,9 @@ struct Options {
   Reporter* reporter = nullptr;  // nullptr: log a warning. Must outlive Open.
 };
 
-// Called for each replayed record, in LSN order. The mutation's views are valid only
-// during the call. A non-OK return stops Open (or ReadRecords) with that Status.
+// Called for each replayed change, in LSN order. The changes of one unit
+// (AppendUnit) come one after another with the same LSN. The mutation's views are
+// valid only during the call. A non-OK return stops Open (or ReadRecords) with that Status.
 using ReplayFn = std::function<Status(uint64_t lsn, const storage::Mutation& mutation)>;
 
 struct WalStats {
@@ -187,6 +189,14 @@ class Wal {
   // during the call.
   Result<uint64_t> Append(const storage::Mutation& m);
 
+  // Appends several changes as ONE record (a kUnit, docs/formats/wal.md) and returns
+  // its LSN: recovery, ReadRecords and every reader replay all of them or none (a unit
+  // torn at the tail is dropped whole), each with this same LSN, in this order. For a
+  // transaction (MULTI/EXEC, a script). Fails as Append does (the size limit applies
+  // to the whole unit); InvalidArgument for no changes. A single change is written as
+  // a plain Append.
+  Result<uint64_t> AppendUnit(std::span<const storage::Mutation> changes);
+
   // Blocks until record `lsn` is as durable as the sync policy promises (see the top
   // of this file), doing the I/O itself if no other thread is. Returns OK, or the
   // sticky error if the record is not on disk. Do not hold a table shard lock: this
@@ -230,6 +240,10 @@ class Wal {
   explicit Wal(const Options& options);
 
   std::string SegmentPath(uint64_t number) const;
+  // Append and AppendUnit: checks the size, takes the next LSN and encodes one record
+  // of `type` whose payload `encode` appends (exactly `payload` bytes).
+  Result<uint64_t> AppendRecordOf(size_t payload, RecordType type,
+                                  const std::function<void(std::string*)>& encode);
   // Waits until lsn is written (sync: synced), leading the I/O if no one is.
   Status WaitFor(uint64_t lsn, bool sync);
   // Takes the I/O token, writes the pending buffer (rotating first if the segment is

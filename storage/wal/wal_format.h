@@ -24,7 +24,11 @@ namespace memento::wal {
 // The magic is PNG's trick: a non-ASCII first byte (0x89) catches 7-bit transfers,
 // "\r\n" catches line-ending conversion, 0x1A stops `type` on DOS consoles.
 inline constexpr char kSegmentMagic[8] = {'\x89', 'M', 'W', 'A', 'L', '\r', '\n', '\x1a'};
-inline constexpr uint32_t kFormatVersion = 1;
+// The version this build writes. It reads every version from kOldestReadVersion to
+// kFormatVersion (version 1: kMutation records only; version 2 adds kChange and kUnit
+// and the delta tags). A newer version is refused.
+inline constexpr uint32_t kFormatVersion = 2;
+inline constexpr uint32_t kOldestReadVersion = 1;
 inline constexpr size_t kSegmentHeaderSize = 32;
 inline constexpr size_t kHeaderVersionOffset = 8;
 inline constexpr size_t kHeaderNumberOffset = 12;
@@ -49,8 +53,12 @@ inline constexpr uint32_t kMaxRecordPayload = 1u << 30;
 // not written before a crash) can never parse as a record.
 enum class RecordType : uint8_t {
   kZero = 0,      // reserved, invalid
-  kMutation = 1,  // payload: one encoded storage::Mutation (below)
+  kMutation = 1,  // version 1: payload is one mutation (tags 1-4), no reason byte.
+                  // Still read in any version; no longer written.
+  kChange = 2,    // version 2: reason byte + one mutation (tags 1-8)
+  kUnit = 3,      // version 2: several changes replayed all or nothing (one LSN)
 };
+inline constexpr uint8_t kMaxRecordType = 3;
 
 // ---- Mutation payload (kMutation records) ----
 //
@@ -61,6 +69,17 @@ inline constexpr uint8_t kTagPut = 1;
 inline constexpr uint8_t kTagDelete = 2;
 inline constexpr uint8_t kTagExpire = 3;
 inline constexpr uint8_t kTagClear = 4;
+// Version 2: changes to part of a value.
+inline constexpr uint8_t kTagAppend = 5;
+inline constexpr uint8_t kTagPrepend = 6;
+inline constexpr uint8_t kTagSetRange = 7;
+inline constexpr uint8_t kTagIncrBy = 8;
+
+// ---- Change reason (kChange, kUnit: the first byte of each change) ----
+//
+// The storage::ChangeReason values: 0 command, 1 expired, 2 evicted, 3 replicated,
+// 4 flush. A larger value is corruption.
+inline constexpr uint8_t kMaxReason = 4;
 
 // ---- Files ----
 //

@@ -294,11 +294,13 @@ Status Wal::Recovery::ReadSegment(size_t i, bool* stop) {
   next_lsn_ = s.header.first_lsn;
 
   Reader::Record record;
-  storage::Mutation mutation;
+  std::vector<storage::Mutation> changes;
   while (reader.ReadRecord(&record)) {
     next_lsn_ = record.lsn + 1;
     if (record.lsn <= after_lsn_) continue;  // already in the snapshot
-    if (Status d = DecodeMutation(record.payload, &mutation); !d.ok()) {
+    // A whole record, checksum and all, or none of it: a unit torn at the tail fails
+    // ReadRecord and none of its changes is replayed.
+    if (Status d = DecodeRecordPayload(record.type, record.payload, &changes); !d.ok()) {
       // The checksum matched, so these bytes are what was written: a bug or a format
       // mismatch, never a torn write.
       next_lsn_ = record.lsn;
@@ -307,7 +309,9 @@ Status Wal::Recovery::ReadSegment(size_t i, bool* stop) {
                                        Str(record.lsn) + ": " + std::string(d.message())),
                     false, &reader);
     }
-    if (Status r = replay_(record.lsn, mutation); !r.ok()) return r;
+    for (const storage::Mutation& m : changes) {
+      if (Status r = replay_(record.lsn, m); !r.ok()) return r;
+    }
     ++replayed_;
   }
   next_lsn_ = reader.next_lsn();

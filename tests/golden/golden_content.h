@@ -39,8 +39,12 @@ struct GoldenMutation {
   std::string value;
   int64_t created_ms = 0;
   int64_t expire_ms = -1;
+  int64_t number = 0;  // version 2: kSetRange's offset, kIncrBy's delta
+  storage::ChangeReason reason = storage::ChangeReason::kCommand;  // version 2
 
-  storage::Mutation View() const { return {type, key, value, created_ms, expire_ms}; }
+  storage::Mutation View() const {
+    return {type, key, value, created_ms, expire_ms, number, reason};
+  }
 };
 
 // The write-ahead log's records, LSN 1 onwards: every mutation kind (put with and
@@ -66,6 +70,38 @@ inline std::vector<GoldenMutation> WalMutations() {
   };
 }
 inline constexpr uint64_t kSnapshotLsn = 14;
+
+// The version-2 log (wal-v2/): one record per element, each a change (one mutation) or
+// a unit (several, one LSN): every mutation kind including the deltas, every reason.
+inline std::vector<std::vector<GoldenMutation>> WalV2Records() {
+  using T = storage::MutationType;
+  using R = storage::ChangeReason;
+  return {
+      {{T::kPut, "doomed", "flushed away", kCreatedMs, -1}},                        // 1
+      {{T::kClear, "", "", 0, -1, 0, R::kFlush}},                                   // 2
+      {{T::kPut, "s", "hello", kCreatedMs, 1700003600000}},                         // 3
+      {{T::kAppend, "s", " world", 0, -1}},                                         // 4
+      {{T::kPrepend, "s", ">", 0, -1}},                                             // 5
+      {{T::kSetRange, "s", "J", 0, -1, 1}},                                         // 6
+      {{T::kSetRange, "s", "!", 0, -1, 14}},  // past the end: zero-padded          // 7
+      {{T::kPut, "n", "41", kCreatedMs, -1}},                                       // 8
+      {{T::kIncrBy, "n", "", 0, -1, 1}},                                            // 9
+      {{T::kIncrBy, "n", "", 0, -1, -100}},                                         // 10
+      {{T::kPut, kBinaryKey, kBinaryValue, kCreatedMs, -1, 0, R::kReplicated}},     // 11
+      {{T::kPut, "ttl", "expires", kCreatedMs, kCreatedMs + 1}},                    // 12
+      {{T::kDelete, "ttl", "", 0, -1, 0, R::kExpired}},                             // 13
+      {{T::kPut, "evict-me", "x", kCreatedMs, -1}},                                 // 14
+      {{T::kDelete, "evict-me", "", 0, -1, 0, R::kEvicted}},                        // 15
+      {{T::kExpire, "n", "", 0, 1700007200000}},                                    // 16
+      // A unit: MULTI / SET a / APPEND s / INCRBY n 2 / DEL doomed / PERSIST n / EXEC.
+      {{T::kPut, "a", "in a unit", kCreatedMs, -1},                                 // 17
+       {T::kAppend, "s", "?", 0, -1},
+       {T::kIncrBy, "n", "", 0, -1, 2},
+       {T::kDelete, "doomed", "", 0, -1},
+       {T::kExpire, "n", "", 0, -1}},
+  };
+}
+inline constexpr uint64_t kWalV2LastLsn = 17;
 
 // One entry of the key space (the snapshot's and the dump's).
 struct GoldenEntry {
@@ -110,6 +146,7 @@ inline const std::string kNonceB(32, 'b');  // the acceptor's
 
 // File names under tests/testdata/.
 inline constexpr std::string_view kWalDir = "wal-v1";              // 00000001.wal
+inline constexpr std::string_view kWalV2Dir = "wal-v2";            // 00000001.wal
 inline constexpr std::string_view kSnapshotDir = "snapshot-v1";    // CURRENT, snap-*/data.mdb
 inline constexpr std::string_view kDumpFile = "dump-v1.mdump";
 inline constexpr std::string_view kBusFileV1 = "cluster-bus-v1.frames";  // kept: refused HELLOs

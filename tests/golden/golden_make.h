@@ -22,8 +22,10 @@
 
 namespace memento::golden {
 
-// Writes the WAL's records into a new log directory `dir` (which must not exist).
-inline Status MakeWal(const std::string& dir) {
+// Writes WalV2Records() into a new log directory `dir` (which must not exist), with
+// today's writer (format version 2: a unit through Wal::AppendUnit). Version 1's
+// wal-v1/ was written by the version-1 writer and is never rewritten.
+inline Status MakeWalV2(const std::string& dir) {
   wal::Options options;
   options.dir = dir;
   options.sync_policy = wal::SyncPolicy::kAlways;
@@ -32,8 +34,10 @@ inline Status MakeWal(const std::string& dir) {
                              return Status::Corruption("a new log has nothing to replay");
                            }));
   uint64_t lsn = 0;
-  for (const GoldenMutation& m : WalMutations()) {
-    MEMENTO_ASSIGN_OR_RETURN(lsn, log->Append(m.View()));
+  for (const std::vector<GoldenMutation>& record : WalV2Records()) {
+    std::vector<storage::Mutation> views;
+    for (const GoldenMutation& m : record) views.push_back(m.View());
+    MEMENTO_ASSIGN_OR_RETURN(lsn, log->AppendUnit(views));
   }
   MEMENTO_RETURN_IF_ERROR(log->WaitDurable(lsn));
   return log->Close();

@@ -35,10 +35,11 @@ int Main(int argc, char** argv) {
     return false;
   };
   Status s;
-  if (missing(kWalDir)) {
-    s = MakeWal(out / kWalDir);
+  // wal-v1/ (kWalDir) was written by the version-1 writer; today's writes version 2.
+  if (missing(kWalV2Dir)) {
+    s = MakeWalV2(out / kWalV2Dir);
     if (!s.ok()) return Fail("WAL", s);
-    std::printf("make_golden: wrote %s\n", (out / kWalDir).c_str());
+    std::printf("make_golden: wrote %s\n", (out / kWalV2Dir).c_str());
   }
   if (missing(kSnapshotDir)) {
     const std::filesystem::path scratch = out / "snapshot-scratch.tmp";

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <vector>
 
 #include "storage/mutation.h"
 #include "storage/wal/file.h"
@@ -108,13 +109,13 @@ Status CheckWal(const std::string& wal_dir, uint64_t snapshot_lsn, bool live,
     }
 
     wal::Reader::Record record;
-    storage::Mutation mutation;
+    std::vector<storage::Mutation> mutation;  // the record's changes
     uint64_t since_progress = 0;
     while (reader.ReadRecord(&record)) {
       ++report->records;
       if (report->first_lsn == 0) report->first_lsn = record.lsn;
       report->last_lsn = record.lsn;
-      if (Status d = wal::DecodeMutation(record.payload, &mutation); !d.ok()) {
+      if (Status d = wal::DecodeRecordPayload(record.type, record.payload, &mutation); !d.ok()) {
         problem(seg.path + " at offset " + Str(record.offset) + ": LSN " + Str(record.lsn) + ": " +
                 std::string(d.message()));
       }
