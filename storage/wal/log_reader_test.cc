@@ -145,8 +145,8 @@ TEST_F(LogTest, WorkedExampleMatchesTheSpec) {
   m.created_ms = 1700000000000;
   m.expire_ms = -1;
   std::string payload;
-  EncodeMutation(m, &payload);
-  AppendRecord(&segment, 1, RecordType::kMutation, payload);
+  EncodeChange(m, &payload);
+  AppendRecord(&segment, 1, RecordType::kChange, payload);
   std::string hex;
   for (unsigned char c : segment) {
     static const char kDigits[] = "0123456789abcdef";
@@ -154,9 +154,9 @@ TEST_F(LogTest, WorkedExampleMatchesTheSpec) {
     hex += kDigits[c & 15];
   }
   EXPECT_EQ(hex,
-            "894d57414c0d0a1a" "01000000" "0100000000000000" "0100000000000000" "2cd69632"
-            "d7c32881" "20000000" "0100000000000000" "01"
-            "0108" "6772656574696e67" "05" "68656c6c6f" "0068e5cf8b010000" "ffffffffffffffff");
+            "894d57414c0d0a1a" "02000000" "0100000000000000" "0100000000000000" "b4432044"
+            "5a2ba60d" "21000000" "0100000000000000" "02"
+            "00" "0108" "6772656574696e67" "05" "68656c6c6f" "0068e5cf8b010000" "ffffffffffffffff");
 }
 
 // ---- Tests of every way the reader stops follow. ----
@@ -184,11 +184,27 @@ TEST_F(LogTest, HeaderChecksumMismatch) {
 }
 
 TEST_F(LogTest, NewerVersionIsNotSupported) {
-  SetByte(kHeaderVersionOffset, 2);
+  SetByte(kHeaderVersionOffset, kFormatVersion + 1);
   FixHeaderChecksum();
   EXPECT_EQ(Read(), "END(unsupported)");
   EXPECT_EQ(header_status_.code(), Status::Code::kNotSupported);
-  EXPECT_NE(header_status_.message().find("version 2"), std::string_view::npos);
+  EXPECT_NE(header_status_.message().find("version 3, this build reads versions 1 to 2"),
+            std::string_view::npos)
+      << header_status_.ToString();
+}
+
+TEST_F(LogTest, VersionZeroIsNotSupported) {
+  SetByte(kHeaderVersionOffset, 0);
+  FixHeaderChecksum();
+  EXPECT_EQ(Read(), "END(unsupported)");
+}
+
+TEST_F(LogTest, AVersionOneSegmentIsStillRead) {
+  SetByte(kHeaderVersionOffset, 1);
+  FixHeaderChecksum();
+  Write("written by version 1");
+  EXPECT_EQ(Read(), "written by version 1");
+  EXPECT_EQ(Read(), "END(eof)");
 }
 
 TEST_F(LogTest, TruncatedRecordAtEveryOffset) {

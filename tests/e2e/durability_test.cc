@@ -711,6 +711,95 @@ TEST_F(DurabilityTest, RestartAfterCleanShutdownReplaysNothing) {
 }
 
 // ---------------------------------------------------------------------------------
+// A change's log cost follows its own size (WAL format version 2's deltas)
+// ---------------------------------------------------------------------------------
+
+std::string Resp(const std::vector<std::string>& argv) {
+  std::string out = "*" + std::to_string(argv.size()) + "\r\n";
+  for (const std::string& a : argv) out += "$" + std::to_string(a.size()) + "\r\n" + a + "\r\n";
+  return out;
+}
+
+// Bytes in every file of <data_dir>/wal.
+uint64_t WalBytes(const std::string& data_dir) {
+  uint64_t total = 0;
+  for (const auto& e : std::filesystem::directory_iterator(data_dir + "/wal")) {
+    if (e.is_regular_file()) total += e.file_size();
+  }
+  return total;
+}
+
+TEST_F(DurabilityTest, AHundredOneByteAppendsToA10MiBValueCostKilobytesOfLog) {
+  const std::string big(10u << 20, 'b');
+  const std::vector<std::string> args = Args(data_dir());
+  auto d = std::make_unique<DaemonProcess>();
+  ASSERT_TRUE(d->Start(args)) << d->Log();
+  uint64_t before = 0;
+  {
+    Client c;
+    ASSERT_TRUE(c.Connect(d->port()));
+    ASSERT_TRUE(c.Send(Resp({"SET", "big", big})));
+    ASSERT_EQ(c.ReadLine(std::chrono::seconds(30)), "+OK");
+    ASSERT_TRUE(c.Send(Resp({"SET", "n", "41"})));
+    ASSERT_EQ(c.ReadLine(), "+OK");
+    // A checkpoint: from here on the 10 MiB value is the snapshot's, and the log's
+    // records are changes over a base only the snapshot holds.
+    ASSERT_TRUE(c.Send(Resp({"SAVE"})));
+    ASSERT_EQ(c.ReadLine(std::chrono::seconds(60)), "+OK");
+    before = WalBytes(data_dir());
+    for (int i = 0; i < 100; ++i) {
+      ASSERT_TRUE(c.Send(Resp({"APPEND", "big", "x"})));
+      ASSERT_EQ(c.ReadLine(), ":" + std::to_string(big.size() + i + 1));
+    }
+    ASSERT_TRUE(c.Send(Resp({"SETRANGE", "big", "3", "S"})));
+    ASSERT_EQ(c.ReadLine(), ":" + std::to_string(big.size() + 100));
+    ASSERT_TRUE(c.Send(Resp({"PREPEND", "big", "<"})));  // Memento's own command
+    ASSERT_EQ(c.ReadLine(), ":" + std::to_string(big.size() + 101));
+    ASSERT_TRUE(c.Send(Resp({"INCRBY", "n", "1"})));
+    ASSERT_EQ(c.ReadLine(), ":42");
+    // `before` was taken after SAVE, so the growth is these 103 records.
+    const uint64_t growth = WalBytes(data_dir()) - before;
+    // Each APPEND record: 17-byte header, reason, tag, key (1 + 3), the byte (1 + 1):
+    // 25 bytes; before format version 2 each was the whole 10 MiB value.
+    EXPECT_LT(growth, 16u << 10) << "log grew by " << growth << " bytes for 103 changes";
+    std::printf("log bytes for 100 one-byte APPENDs (+3) to a 10 MiB value: %llu\n",
+                static_cast<unsigned long long>(growth));
+  }
+  std::string want = big + std::string(100, 'x');
+  want[3] = 'S';
+  want.insert(0, "<");
+  auto check = [&](DaemonProcess& daemon, const std::string& when) {
+    Client c;
+    ASSERT_TRUE(c.Connect(daemon.port()));
+    ASSERT_TRUE(c.Send(Resp({"GET", "big"})));
+    const std::optional<std::string> header = c.ReadLine(std::chrono::seconds(30));
+    ASSERT_TRUE(header.has_value()) << when;
+    const size_t length = std::stoul(header->substr(1));
+    const std::optional<std::string> value = c.ReadBytes(length + 2, std::chrono::seconds(30));
+    ASSERT_TRUE(value.has_value()) << when;
+    const std::string got = value->substr(0, length);
+    EXPECT_EQ(got.size(), want.size()) << when;
+    EXPECT_TRUE(got == want) << when << ": the value differs";
+    ASSERT_TRUE(c.Send(Resp({"GET", "n"})));
+    EXPECT_EQ(c.ReadLine(), "$2") << when;
+    EXPECT_EQ(c.ReadLine(), "42") << when;
+  };
+  // kill -9: recovery replays the deltas over the snapshot's value.
+  ASSERT_TRUE(d->Signal(SIGKILL));
+  ASSERT_EQ(d->Wait(), -SIGKILL);
+  d = std::make_unique<DaemonProcess>();
+  ASSERT_TRUE(d->Start(args)) << d->Log();
+  check(*d, "after kill -9");
+  // A clean stop folds them into the snapshot (read, changed, written back there).
+  ASSERT_TRUE(d->Signal(SIGTERM));
+  ASSERT_EQ(d->Wait(seconds(60)), 0) << d->Log();
+  d = std::make_unique<DaemonProcess>();
+  ASSERT_TRUE(d->Start(args)) << d->Log();
+  EXPECT_THAT(d->Log(), HasSubstr(", 0 log records replayed"));
+  check(*d, "after the checkpoint");
+}
+
+// ---------------------------------------------------------------------------------
 // Expiry across restarts
 // ---------------------------------------------------------------------------------
 
