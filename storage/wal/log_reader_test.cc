@@ -135,6 +135,16 @@ TEST_F(LogTest, ManySmallRecordsAcrossReadWindows) {
 }
 
 // The bytes documented in docs/formats/wal.md ("Worked example").
+std::string Hex(std::string_view bytes) {
+  static const char kDigits[] = "0123456789abcdef";
+  std::string hex;
+  for (unsigned char c : bytes) {
+    hex += kDigits[c >> 4];
+    hex += kDigits[c & 15];
+  }
+  return hex;
+}
+
 TEST_F(LogTest, WorkedExampleMatchesTheSpec) {
   std::string segment;
   EncodeSegmentHeader(SegmentHeader{kFormatVersion, 1, 1}, &segment);
@@ -147,16 +157,34 @@ TEST_F(LogTest, WorkedExampleMatchesTheSpec) {
   std::string payload;
   EncodeChange(m, &payload);
   AppendRecord(&segment, 1, RecordType::kChange, payload);
-  std::string hex;
-  for (unsigned char c : segment) {
-    static const char kDigits[] = "0123456789abcdef";
-    hex += kDigits[c >> 4];
-    hex += kDigits[c & 15];
-  }
-  EXPECT_EQ(hex,
+  EXPECT_EQ(Hex(segment),
             "894d57414c0d0a1a" "02000000" "0100000000000000" "0100000000000000" "b4432044"
             "5a2ba60d" "21000000" "0100000000000000" "02"
             "00" "0108" "6772656574696e67" "05" "68656c6c6f" "0068e5cf8b010000" "ffffffffffffffff");
+}
+
+// The APPEND and the unit after it in docs/formats/wal.md's worked example.
+TEST_F(LogTest, WorkedExampleDeltaAndUnitMatchTheSpec) {
+  std::string records;
+  storage::Mutation append;
+  append.type = storage::MutationType::kAppend;
+  append.key = "greeting";
+  append.value = "!";
+  std::string payload;
+  EncodeChange(append, &payload);
+  AppendRecord(&records, 2, RecordType::kChange, payload);
+  storage::Mutation del;
+  del.type = storage::MutationType::kDelete;
+  del.key = "n";
+  const storage::Mutation unit[] = {append, del};
+  payload.clear();
+  EncodeUnit(unit, &payload);
+  AppendRecord(&records, 3, RecordType::kUnit, payload);
+  EXPECT_EQ(Hex(records),
+            "e00bb631" "0d000000" "0200000000000000" "02"
+            "00" "05" "08" "6772656574696e67" "0121"
+            "f7b2ed9a" "14000000" "0300000000000000" "03"
+            "02" "0d" "0005086772656574696e670121" "04" "0002016e");
 }
 
 // ---- Tests of every way the reader stops follow. ----
