@@ -114,6 +114,27 @@ TEST_F(DumpSourceTest, ClearInTheLogDropsTheSnapshot) {
   EXPECT_EQ(got, (State{{"b", {"new", 7, -1}}}));
 }
 
+// WAL version 2's deltas over the snapshot's values (db::KeyChange's chain), and a
+// unit, as memento-dump combines them.
+TEST_F(DumpSourceTest, DeltasInTheLogChangeTheSnapshotsValues) {
+  const std::string long_key(700, 'L');
+  Snapshot({Put("s", "hello", 5000), Put("n", "41"), Put(long_key, "x")}, 3);
+  const Mutation append{MutationType::kAppend, "s", " world", 0, -1};
+  const Mutation incr{MutationType::kIncrBy, "n", "", 0, -1, 1};
+  const Mutation setrange{MutationType::kSetRange, "s", "J", 0, -1, 0};
+  const Mutation on_long{MutationType::kPrepend, long_key, ">", 0, -1};
+  const Mutation on_absent{MutationType::kAppend, "absent", "x", 0, -1};
+  const Mutation on_new{MutationType::kAppend, "new", "!", 0, -1};
+  Log({append, incr, setrange, on_long, on_absent, Put("new", "v"), on_new}, 3);
+  State got;
+  SourceStats stats;
+  ASSERT_TRUE(Read(&got, &stats).ok());
+  EXPECT_EQ(got, (State{{"s", {"Jello world", 7, 5000}},
+                        {"n", {"42", 7, -1}},
+                        {long_key, {">x", 7, -1}},
+                        {"new", {"v!", 7, -1}}}));
+}
+
 TEST_F(DumpSourceTest, PrefixSelectsASubset) {
   Snapshot({Put("user:1", "a"), Put("user:2", "b"), Put("order:1", "c")}, 3);
   Log({Put("user:3", "d"), Put("other", "e")}, 3);

@@ -388,13 +388,16 @@ struct Recorded {
   std::string value;
   int64_t created_ms;
   int64_t expire_ms;
+  int64_t number = 0;
+  storage::ChangeReason reason = storage::ChangeReason::kCommand;
 };
 
 class RecordingSink : public MutationSink {
  public:
   void OnMutation(const storage::Mutation& m) override {
     std::lock_guard<std::mutex> lock(mu_);
-    log_.push_back({m.type, std::string(m.key), std::string(m.value), m.created_ms, m.expire_ms});
+    log_.push_back({m.type, std::string(m.key), std::string(m.value), m.created_ms, m.expire_ms,
+                    m.number, m.reason});
   }
   std::vector<Recorded> Take() {
     std::lock_guard<std::mutex> lock(mu_);
@@ -437,6 +440,97 @@ TEST_F(TableSinkTest, MutateReportsPut) {
   EXPECT_EQ(log[0].type, storage::MutationType::kPut);
   EXPECT_EQ(log[0].value, "ab");
   EXPECT_EQ(log[0].created_ms, 100);
+}
+
+storage::Mutation DeltaOf(storage::MutationType type, std::string_view bytes, int64_t number = 0) {
+  storage::Mutation m;
+  m.type = type;
+  m.value = bytes;
+  m.number = number;
+  return m;
+}
+
+// APPEND, SETRANGE, INCRBY: the change is reported, not the whole value.
+TEST_F(TableSinkTest, ApplyDeltaReportsTheDeltaItself) {
+  const std::string big(1 << 20, 'b');
+  table_.Write("k", 100, [&](Slot& slot) { slot.Create(100)->value = big; });
+  table_.Write("n", 100, [](Slot& slot) { slot.Create(100)->value = "41"; });
+  sink_.Take();
+  EXPECT_TRUE(table_.Write("k", 200, [](Slot& slot) {
+    return slot.ApplyDelta(DeltaOf(storage::MutationType::kAppend, "x"));
+  }));
+  EXPECT_TRUE(table_.Write("k", 200, [](Slot& slot) {
+    return slot.ApplyDelta(DeltaOf(storage::MutationType::kSetRange, "S", 3));
+  }));
+  EXPECT_TRUE(table_.Write("n", 200, [](Slot& slot) {
+    return slot.ApplyDelta(DeltaOf(storage::MutationType::kIncrBy, {}, -50));
+  }));
+  auto log = sink_.Take();
+  ASSERT_EQ(log.size(), 3u);
+  EXPECT_EQ(log[0].type, storage::MutationType::kAppend);
+  EXPECT_EQ(log[0].key, "k");
+  EXPECT_EQ(log[0].value, "x");
+  EXPECT_EQ(log[1].type, storage::MutationType::kSetRange);
+  EXPECT_EQ(log[1].number, 3);
+  EXPECT_EQ(log[2].type, storage::MutationType::kIncrBy);
+  EXPECT_EQ(log[2].number, -50);
+  table_.Read("k", 200, [&](const Entry* e) {
+    ASSERT_NE(e, nullptr);
+    EXPECT_EQ(e->value.size(), big.size() + 1);
+    EXPECT_EQ(e->value.substr(0, 5), "bbbSb");
+    EXPECT_EQ(e->created_ms, 100);  // a delta keeps the entry's times
+  });
+  table_.Read("n", 200, [](const Entry* e) { EXPECT_EQ(e->value, "-9"); });
+}
+
+TEST_F(TableSinkTest, ADeltaThatCannotApplyChangesAndReportsNothing) {
+  table_.Write("n", 100, [](Slot& slot) { slot.Create(100)->value = "not a number"; });
+  sink_.Take();
+  EXPECT_FALSE(table_.Write("n", 100, [](Slot& slot) {
+    return slot.ApplyDelta(DeltaOf(storage::MutationType::kIncrBy, {}, 1));
+  }));
+  EXPECT_FALSE(table_.Write("absent", 100, [](Slot& slot) {
+    return slot.ApplyDelta(DeltaOf(storage::MutationType::kAppend, "x"));
+  }));
+  EXPECT_TRUE(sink_.Take().empty());
+}
+
+// Anything else in the same callback (a second delta, an expiry change, Mutate, a
+// new key) makes the report the whole resulting state, as before.
+TEST_F(TableSinkTest, ADeltaWithOtherChangesReportsAPut) {
+  table_.Write("k", 100, [](Slot& slot) { slot.Create(100)->value = "a"; });
+  sink_.Take();
+  table_.Write("k", 100, [](Slot& slot) {
+    slot.ApplyDelta(DeltaOf(storage::MutationType::kAppend, "b"));
+    slot.ApplyDelta(DeltaOf(storage::MutationType::kAppend, "c"));
+  });
+  table_.Write("k", 100, [](Slot& slot) {
+    slot.ApplyDelta(DeltaOf(storage::MutationType::kAppend, "d"));
+    slot.SetExpire(9000);
+  });
+  auto log = sink_.Take();
+  ASSERT_EQ(log.size(), 2u);
+  EXPECT_EQ(log[0].type, storage::MutationType::kPut);
+  EXPECT_EQ(log[0].value, "abc");
+  EXPECT_EQ(log[1].type, storage::MutationType::kPut);
+  EXPECT_EQ(log[1].value, "abcd");
+  EXPECT_EQ(log[1].expire_ms, 9000);
+}
+
+TEST_F(TableSinkTest, AnExpiryRemovalAndAClearSayWhy) {
+  table_.Write("k", 100, [](Slot& slot) {
+    slot.Create(100)->value = "a";
+    slot.SetExpire(150);
+  });
+  sink_.Take();
+  table_.Read("k", 200, [](const Entry* e) { EXPECT_EQ(e, nullptr); });
+  table_.Clear();
+  auto log = sink_.Take();
+  ASSERT_EQ(log.size(), 2u);
+  EXPECT_EQ(log[0].type, storage::MutationType::kDelete);
+  EXPECT_EQ(log[0].reason, storage::ChangeReason::kExpired);
+  EXPECT_EQ(log[1].type, storage::MutationType::kClear);
+  EXPECT_EQ(log[1].reason, storage::ChangeReason::kFlush);
 }
 
 TEST_F(TableSinkTest, SetExpireAloneReportsExpire) {
