@@ -347,6 +347,9 @@ void MSetNx(Context& c) {
 // ---------------------------------------------------------------------------
 // Parts of values
 
+// A value the commands may build is one every log reader may rebuild from its deltas.
+static_assert(kMaxValueBytes == storage::kMaxDeltaResultBytes);
+
 void AppendPrepend(Context& c) {
   const bool prepend = c.spec.variant < 0;
   const std::string_view piece = c.argv[2];

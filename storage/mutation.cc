@@ -9,16 +9,20 @@ namespace memento::storage {
 bool ApplyDeltaToValue(const Mutation& m, std::string* value) {
   switch (m.type) {
     case MutationType::kAppend:
+      if (value->size() + m.value.size() > kMaxDeltaResultBytes) return false;
       value->append(m.value);
       return true;
     case MutationType::kPrepend:
+      if (value->size() + m.value.size() > kMaxDeltaResultBytes) return false;
       value->insert(0, m.value);
       return true;
     case MutationType::kSetRange: {
       if (m.number < 0) return false;
       const uint64_t offset = static_cast<uint64_t>(m.number);
       if (m.value.empty()) return true;  // SETRANGE of nothing changes nothing
-      if (offset > value->max_size() - m.value.size()) return false;
+      if (offset > kMaxDeltaResultBytes || offset + m.value.size() > kMaxDeltaResultBytes) {
+        return false;
+      }
       if (value->size() < offset + m.value.size()) value->resize(offset + m.value.size(), '\0');
       value->replace(static_cast<size_t>(offset), m.value.size(), m.value);
       return true;

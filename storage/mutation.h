@@ -59,12 +59,18 @@ struct Mutation {
   ChangeReason reason = ChangeReason::kCommand;
 };
 
+// The largest value a delta may produce: the daemon's limit on a value (512 MiB, as
+// Redis's proto-max-bulk-len and the snapshot's kMaxValueSize). A delta whose result
+// would be longer does not apply, so that no log, however damaged or hostile, makes a
+// reader allocate more.
+inline constexpr uint64_t kMaxDeltaResultBytes = uint64_t{512} << 20;
+
 // What a delta does to a value: the ONE definition of the bytes, used by the live
 // table (table::Slot::ApplyDelta), replay (db::ApplyToTable), the log fold
 // (db::KeyChange) and the snapshot store. Returns false, leaving *value unchanged,
 // if the delta cannot apply: a kIncrBy on a value that is not a decimal int64
 // (common/numbers.h ParseInt64) or whose sum overflows, a kSetRange with a negative
-// offset. The live table never logs such a delta; a log that holds one is applied as
+// offset, a result longer than kMaxDeltaResultBytes. The live table never logs such a delta; a log that holds one is applied as
 // if it did nothing, the same way by every reader.
 // REQUIRES: IsDelta(m.type).
 bool ApplyDeltaToValue(const Mutation& m, std::string* value);
