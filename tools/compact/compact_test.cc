@@ -191,11 +191,28 @@ int64_t WriteDataSet(uint16_t port, size_t keys, Model* model) {
       commands.push_back({"SET", key, value});
       (*model)[key] = value;
     }
+    if (round == 0) {
+      // Keys only the snapshot holds when the log's deltas over them are folded.
+      commands.push_back({"SET", "counter", "100"});
+      commands.push_back({"SET", "grown", Compressible(4096, 3)});
+    }
     Pipeline(c, commands);
     if (round < 2) {
       Pipeline(c, {{"SAVE"}});
     }
   }
+  // WAL version 2's deltas, left in the log over the snapshot's values: compaction folds
+  // them (the snapshot store reads, changes and rewrites each record).
+  Pipeline(c, {{"INCRBY", "counter", "5"},
+               {"APPEND", "grown", "+tail"},
+               {"SETRANGE", "grown", "0", "X"},
+               {"PREPEND", "grown", "<"},
+               {"APPEND", "key:1", "!"}});
+  (*model)["counter"] = "105";
+  std::string grown = Compressible(4096, 3) + "+tail";
+  grown[0] = 'X';
+  (*model)["grown"] = "<" + grown;
+  *(*model)["key:1"] += "!";
   std::vector<std::vector<std::string>> commands;
   for (size_t i = 0; i < keys; i += 10) {
     const std::string key = "key:" + std::to_string(i);
