@@ -71,6 +71,44 @@ TEST(GoldenTest, WalV1ReplaysEveryRecord) {
   EXPECT_EQ((*log)->stats().segments, 1u);
 }
 
+// An upgrade: a version-1 log is recovered as it is, and the records after it go into
+// a new version-2 segment; the next start reads both.
+TEST(GoldenTest, WalV1LogContinuesInVersion2AfterAnUpgrade) {
+  memento::testing::TempDir scratch;
+  wal::Options options;
+  options.dir = CopyOf(kWalDir, scratch);
+  {
+    Result<std::unique_ptr<wal::Wal>> log = wal::Wal::Open(
+        options, 0, [](uint64_t, const storage::Mutation&) { return Status::OK(); });
+    ASSERT_TRUE(log.ok()) << log.status().ToString();
+    storage::Mutation append;
+    append.type = storage::MutationType::kAppend;
+    append.key = "plain";
+    append.value = "+";
+    Result<uint64_t> lsn = (*log)->Append(append);
+    ASSERT_TRUE(lsn.ok());
+    EXPECT_EQ(*lsn, 15u);
+    ASSERT_TRUE((*log)->Close().ok());
+  }
+  const std::string v2_segment = ReadWholeFile(fs::path(options.dir) / "00000002.wal");
+  ASSERT_GE(v2_segment.size(), wal::kSegmentHeaderSize);
+  EXPECT_EQ(v2_segment[wal::kHeaderVersionOffset], 2);  // the new segment: version 2
+  EXPECT_EQ(ReadWholeFile(fs::path(options.dir) / "00000001.wal"),
+            ReadWholeFile(kTestdata / kWalDir / "00000001.wal"));  // the old one as it was
+  table::Table t;
+  Result<std::unique_ptr<wal::Wal>> again =
+      wal::Wal::Open(options, 0, [&](uint64_t, const storage::Mutation& m) {
+        db::ApplyToTable(&t, m);
+        return Status::OK();
+      });
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ((*again)->last_lsn(), 15u);
+  t.Read("plain", kCreatedMs, [](const table::Entry* e) {
+    ASSERT_NE(e, nullptr);
+    EXPECT_EQ(e->value, "value+");
+  });
+}
+
 // ---- Write-ahead log segment, format version 2 (docs/formats/wal.md) ----
 
 std::string DescribeV2(uint64_t lsn, const storage::Mutation& m) {
