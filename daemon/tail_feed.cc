@@ -10,8 +10,10 @@
 namespace memento::daemon {
 namespace {
 
-// Changes read for one connection per turn: keeps the turns short and fair.
+// Changes (and log bytes) read for one connection per turn: keeps the turns short
+// and fair, and what one turn posts small next to kFeedHighWater.
 constexpr size_t kChangesPerTurn = 1000;
+constexpr size_t kBytesPerTurn = 256 * 1024;
 // How long the thread waits for new changes when every feed is caught up (a bound:
 // it is woken as soon as the log's feed LSN moves), and when every feed is paced.
 constexpr auto kIdleWait = std::chrono::milliseconds(50);
@@ -116,7 +118,7 @@ bool TailFeed::FeedOnce(Feed& feed, bool* progressed, bool* paced) {
   std::string out;
   Result<size_t> n = feed.subscription->Read(kChangesPerTurn, [&](const db::Change& change) {
     AppendTailChange(change, feed.pattern, feed.resp, &out);
-  });
+  }, kBytesPerTurn);
   if (!n.ok()) {
     // The stream broke (the log failed or is closing): tell the reader, then stop.
     std::string error = "-ERR TAIL stopped: ";

@@ -32,7 +32,8 @@ Subscription::Subscription(Db* db, uint64_t from_lsn) : db_(db), cursor_(from_ls
 Subscription::~Subscription() { db_->Unsubscribe(this); }
 
 Result<size_t> Subscription::Read(size_t max_changes,
-                                  const std::function<void(const Change&)>& fn) {
+                                  const std::function<void(const Change&)>& fn,
+                                  size_t max_bytes) {
   if (db_->stream_closed_.load()) return Status::NotSupported("the database is closed");
   wal::Wal* wal = db_->wal_.get();
   size_t delivered = 0;
@@ -41,7 +42,8 @@ Result<size_t> Subscription::Read(size_t max_changes,
                              fn(Change{lsn, m});
                              ++delivered;
                              return Status::OK();
-                           });
+                           },
+                           max_bytes);
   // The cursor moves only forward, and only after the changes were handed over: the
   // checkpointer keeps the segment of pos_.next_lsn.
   cursor_.store(pos_.next_lsn - 1, std::memory_order_relaxed);

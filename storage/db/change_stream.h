@@ -46,11 +46,14 @@ class Subscription {
   Subscription(const Subscription&) = delete;
   Subscription& operator=(const Subscription&) = delete;
 
-  // Calls fn for the changes after cursor(), in LSN order, up to the feed LSN and at
-  // most max_changes; never blocks on writers. Returns how many were delivered.
+  // Calls fn for the changes after cursor(), in LSN order, up to the feed LSN, at most
+  // max_changes, and none after the delivered ones' records reach max_bytes (one
+  // larger change still goes whole); never blocks on writers. Returns how many were
+  // delivered.
   // Errors: those of reading the log (Corruption, IOError); NotSupported once the Db
   // is closed.
-  Result<size_t> Read(size_t max_changes, const std::function<void(const Change&)>& fn);
+  Result<size_t> Read(size_t max_changes, const std::function<void(const Change&)>& fn,
+                      size_t max_bytes = SIZE_MAX);
 
   // Waits until a change after cursor() is readable, the Db closes, or `timeout`
   // passes. True if there is one.

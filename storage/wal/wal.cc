@@ -342,7 +342,7 @@ Status Wal::ReadRecords(uint64_t after_lsn, uint64_t up_to_lsn, const ReplayFn& 
 }
 
 Status Wal::ReadFrom(ReadPosition* pos, uint64_t up_to_lsn, size_t max_records,
-                     const ReplayFn& fn) {
+                     const ReplayFn& fn, size_t max_bytes) {
   std::vector<SegmentInfo> segments;
   uint64_t limit = 0;
   {
@@ -360,6 +360,7 @@ Status Wal::ReadFrom(ReadPosition* pos, uint64_t up_to_lsn, size_t max_records,
   size_t i = 0;
   while (i + 1 < segments.size() && segments[i + 1].first_lsn <= pos->next_lsn) ++i;
   size_t delivered = 0;
+  size_t bytes = 0;
   for (; i < segments.size(); ++i) {
     const std::string path = SegmentPath(segments[i].number);
     Result<uint64_t> size = fs_->GetFileSize(path);
@@ -379,12 +380,14 @@ Status Wal::ReadFrom(ReadPosition* pos, uint64_t up_to_lsn, size_t max_records,
     }
     Reader::Record record;
     storage::Mutation mutation;
-    while (pos->next_lsn <= limit && delivered < max_records && reader.ReadRecord(&record)) {
+    while (pos->next_lsn <= limit && delivered < max_records && bytes < max_bytes &&
+           reader.ReadRecord(&record)) {
       if (record.lsn < pos->next_lsn) continue;
       if (Status d = DecodeMutation(record.payload, &mutation); !d.ok()) {
         return Status::Corruption(path + " at offset " + Str(record.offset) + ": " +
                                   std::string(d.message()));
       }
+      bytes += record.payload.size();
       mutation.reason = ReasonOf(record.lsn, mutation.type);
       MEMENTO_RETURN_IF_ERROR(fn(record.lsn, mutation));
       pos->next_lsn = record.lsn + 1;
@@ -392,7 +395,9 @@ Status Wal::ReadFrom(ReadPosition* pos, uint64_t up_to_lsn, size_t max_records,
       pos->offset = reader.good_end();
       ++delivered;
     }
-    if (pos->next_lsn > limit || delivered >= max_records) return Status::OK();
+    if (pos->next_lsn > limit || delivered >= max_records || bytes >= max_bytes) {
+      return Status::OK();
+    }
     if (reader.end() != Reader::End::kEof) return reader.status();
   }
   return Status::Corruption(options_.dir + ": the log ends before LSN " + Str(pos->next_lsn));

@@ -220,11 +220,13 @@ class Wal {
 
   // For change-stream readers (any number, any thread): calls fn for the records from
   // pos->next_lsn on, in LSN order, up to up_to_lsn (clipped to what is written) and
-  // at most max_records, then leaves *pos after the last one delivered. Reads the
+  // at most max_records (and no more once the payloads delivered reach max_bytes), then
+  // leaves *pos after the last one delivered. Reads the
   // segment files (resuming at pos's offset, so a reader that keeps up reads each
   // record once). Returns NotFound if pos->next_lsn is older than the oldest segment
   // (removed), Corruption if the records are not all there.
-  Status ReadFrom(ReadPosition* pos, uint64_t up_to_lsn, size_t max_records, const ReplayFn& fn);
+  Status ReadFrom(ReadPosition* pos, uint64_t up_to_lsn, size_t max_records, const ReplayFn& fn,
+                  size_t max_bytes = SIZE_MAX);
 
   // The last LSN a change-stream reader may see: what survives a crash. kAlways and
   // kEverySec: durable_lsn() (fdatasync returned); kNo: what was handed to write(2)

@@ -154,6 +154,35 @@ TEST(TailTest, TooOldAfterTheRetentionDroppedIt) {
   EXPECT_EQ(line->substr(0, std::to_string(oldest).size() + 1), std::to_string(oldest) + " ");
 }
 
+TEST(TailTest, ASlowReaderIsPacedNotDisconnected) {
+  // 24 MiB of changes against a 4 MiB output limit: without pacing the feed would
+  // push them all into the connection's buffer and the limit would close it.
+  TempDir dir;
+  DaemonProcess d;
+  ASSERT_TRUE(d.Start(Args(dir.path(), {"--fsync", "no", "--max-output-buffer", "4194304"})))
+      << d.Log();
+  Client t;
+  ASSERT_TRUE(t.Connect(d.port()));
+  ASSERT_TRUE(t.CallBlock("TAIL big:* 0").has_value());
+  Client w;
+  ASSERT_TRUE(w.Connect(d.port()));
+  const std::string value(32 * 1024, 'x');  // under the 64 KiB line limit
+  constexpr int kWrites = 768;
+  for (int i = 0; i < kWrites; i += 16) {
+    std::string requests;
+    for (int j = i; j < i + 16; ++j) requests += "SET big:" + std::to_string(j) + " " + value + "\r\n";
+    ASSERT_TRUE(w.Send(requests));
+    for (int j = i; j < i + 16; ++j) ASSERT_EQ(w.ReadLine(), "OK");
+  }
+  std::this_thread::sleep_for(milliseconds(500));  // the reader has read nothing yet
+  for (int i = 0; i < kWrites; ++i) {
+    std::optional<std::string> line = t.ReadLine(seconds(10));
+    ASSERT_TRUE(line.has_value()) << "the feed ended at change " << i << "\n" << d.Log();
+    ASSERT_EQ(*line, std::to_string(i + 1) + " set big:" + std::to_string(i) + " " + value);
+  }
+  EXPECT_EQ(InfoField(d.port(), "tail_subscribers"), 1u);
+}
+
 // One client writing "SET t<id>:<seq> <seq>" in pipelined batches, recording which
 // were acknowledged.
 struct TailWriter {
