@@ -197,6 +197,23 @@ TEST_F(ChangeStreamTest, RetentionKeepsCoveredSegmentsUpToItsSize) {
   EXPECT_EQ(RemovableUpTo({{1, 1, 100}, {2, 10, 100}}, 25, UINT64_MAX, 1000), 0u);
 }
 
+TEST_F(ChangeStreamTest, RetainedSegmentsServeASubscriberAfterARestart) {
+  Open(/*retention_bytes=*/1 << 20);
+  SetMany(0, 300);
+  table_.SetMutationSink(nullptr);
+  ASSERT_TRUE(db_->Close().ok());  // a final checkpoint covers all 300
+  db_.reset();
+  table_.Clear();
+  Open(/*retention_bytes=*/1 << 20);
+  EXPECT_EQ(db_->Stats().snapshot_lsn, 300u);
+  EXPECT_EQ(db_->Stats().oldest_lsn, 1u);
+  SetMany(300, 310);
+  std::vector<Seen> seen = Drain(Subscribe(0));
+  ExpectConsecutive(seen, 1, 310);
+  EXPECT_EQ(seen[299], (Seen{300, "set", "key299", "value-299"}));
+  EXPECT_EQ(seen[300], (Seen{301, "set", "key300", "value-300"}));
+}
+
 TEST_F(ChangeStreamTest, TwoSubscribersAtDifferentSpeeds) {
   Open();
   Subscription* fast = Subscribe(0);
