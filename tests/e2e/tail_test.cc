@@ -118,6 +118,22 @@ TEST(TailTest, RespFeedShapeAndFeedMode) {
   EXPECT_EQ(InfoField(d.port(), "wal_oldest_lsn"), 1u);
 }
 
+TEST(TailTest, AnExpiryIsPushedAsExpired) {
+  TempDir dir;
+  DaemonProcess d;
+  ASSERT_TRUE(d.Start(Args(dir.path(), {"--fsync", "always"}))) << d.Log();
+  Client t;
+  ASSERT_TRUE(t.Connect(d.port()));
+  ASSERT_TRUE(t.CallBlock("TAIL s:* 0").has_value());
+  Client w;
+  ASSERT_TRUE(w.Connect(d.port()));
+  ASSERT_TRUE(w.Send(Resp({"SET", "s:1", "v", "PX", "50"})));
+  EXPECT_EQ(ReadExactly(w, "+OK\r\n"), "+OK\r\n");
+  EXPECT_EQ(t.ReadLine(), "1 set s:1 v");
+  // Nobody reads it: the background reclaim removes it (about every 100 ms).
+  EXPECT_EQ(t.ReadLine(seconds(5)), "2 expired s:1");
+}
+
 TEST(TailTest, TooOldAfterTheRetentionDroppedIt) {
   TempDir dir;
   const std::string config = dir.path() + "/memento.toml";
