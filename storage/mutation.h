@@ -23,8 +23,8 @@ enum class MutationType : uint8_t {
 
 // Why a change happened. In memory only: it is NOT written to the log (a kDelete
 // from an expiry and one from DEL look the same on disk, docs/formats/wal.md), so
-// readers of the log files learn it only from the Db's recent-reasons ring
-// (storage/db/change_stream.h). kFlush goes with kClear, kCommand with the rest.
+// readers of the log files learn it only from the Wal's ring of recent reasons
+// (storage/wal/wal.h, Wal::ReadFrom). kFlush goes with kClear, kCommand with the rest.
 enum class ChangeReason : uint8_t {
   kCommand = 0,      // a client's command (SET, DEL, EXPIRE...)
   kExpiry = 1,       // the key's TTL passed (Table's lazy or background removal)
