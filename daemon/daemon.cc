@@ -158,6 +158,7 @@ Status Daemon::Start() {
   persistence_options.wal_segment_bytes = static_cast<uint64_t>(config_.wal_segment_bytes);
   persistence_options.snapshot_interval_s = config_.snapshot_interval_s;
   persistence_options.snapshot_after_writes = static_cast<uint64_t>(config_.snapshot_after_writes);
+  persistence_options.wal_retention_bytes = static_cast<uint64_t>(config_.wal_retention_mb) << 20;
   db::RecoveryStats recovered;
   Result<std::unique_ptr<Persistence>> persistence =
       db::Db::Open(std::move(persistence_options), table_.get(), &recovered);
@@ -244,6 +245,8 @@ void Daemon::Stop() {
   }
   cv_.notify_all();
   if (reaper_.joinable()) reaper_.join();
+  // The TAIL feeds hold subscriptions of the Db: released before it closes.
+  if (commands_) commands_->tail_feed().Stop();
   if (persistence_) {
     // After the server: no request runs any more. Syncs the log and takes a final
     // checkpoint.

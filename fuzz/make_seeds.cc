@@ -138,7 +138,7 @@ void WalSeeds() {
 
   // Version 2: the deltas, with reasons, and a unit.
   Mutation expired = Del("old");
-  expired.reason = memento::storage::ChangeReason::kExpired;
+  expired.reason = memento::storage::ChangeReason::kExpiry;
   const std::vector<Mutation> deltas = {
       Put("s", "hello"), Delta(MutationType::kAppend, "s", " world", 0),
       Delta(MutationType::kPrepend, "s", ">", 0), Delta(MutationType::kSetRange, "s", "J", 1),

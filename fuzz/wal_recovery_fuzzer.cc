@@ -193,7 +193,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   unit[0].value = "+";
   unit[1].type = storage::MutationType::kDelete;
   unit[1].key = "other";
-  unit[1].reason = storage::ChangeReason::kExpired;
+  unit[1].reason = storage::ChangeReason::kExpiry;
   Result<uint64_t> unit_lsn = log->AppendUnit(unit);
   FUZZ_CHECK(unit_lsn.ok() && *unit_lsn == last + 2);
   FUZZ_CHECK(log->Sync().ok());

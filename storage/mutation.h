@@ -37,14 +37,18 @@ constexpr bool IsDelta(MutationType type) {
   return type >= MutationType::kAppend && type <= MutationType::kIncrBy;
 }
 
-// Why a change happened. Carried in every version-2 log record (one byte), so that a
-// reader of the log after a restart (TAIL) can tell an expiry from a DEL.
+// Why a change happened. Written in every version-2 log record (one byte, the
+// change's first: docs/formats/wal.md "Reasons"), so a reader of the log files (TAIL,
+// Wal::ReadFrom, after a restart too) can tell an expiry from a DEL. A version-1
+// record carries none: it reads as kCommand, except through the Wal's ring of recent
+// reasons (storage/wal/wal.h), which knows the changes this process appended. kFlush
+// goes with kClear.
 enum class ChangeReason : uint8_t {
-  kCommand = 0,     // a client's command (and every version-1 record)
-  kExpired = 1,     // the key's TTL passed (lazy or background reclaim)
-  kEvicted = 2,     // removed to make room (maxmemory)
-  kReplicated = 3,  // applied from another node
-  kFlush = 4,       // FLUSHALL / FLUSHDB
+  kCommand = 0,      // a client's command (SET, DEL, EXPIRE...)
+  kExpiry = 1,       // the key's TTL passed (Table's lazy or background removal)
+  kEviction = 2,     // memory pressure (not produced yet)
+  kReplication = 3,  // applied from a primary (not produced yet)
+  kFlush = 4,        // FLUSHALL / FLUSHDB
 };
 inline constexpr uint8_t kMaxChangeReason = 4;
 
@@ -56,7 +60,7 @@ struct Mutation {
   int64_t created_ms = 0;  // kPut: ms since epoch
   int64_t expire_ms = -1;  // kPut, kExpire: absolute ms since epoch, -1 = none
   int64_t number = 0;      // kSetRange: the offset (>= 0); kIncrBy: the delta
-  ChangeReason reason = ChangeReason::kCommand;
+  ChangeReason reason = ChangeReason::kCommand;  // on disk from format version 2
 };
 
 // The largest value a delta may produce: the daemon's limit on a value (512 MiB, as
@@ -70,8 +74,9 @@ inline constexpr uint64_t kMaxDeltaResultBytes = uint64_t{512} << 20;
 // (db::KeyChange) and the snapshot store. Returns false, leaving *value unchanged,
 // if the delta cannot apply: a kIncrBy on a value that is not a decimal int64
 // (common/numbers.h ParseInt64) or whose sum overflows, a kSetRange with a negative
-// offset, a result longer than kMaxDeltaResultBytes. The live table never logs such a delta; a log that holds one is applied as
-// if it did nothing, the same way by every reader.
+// offset, a result longer than kMaxDeltaResultBytes. The live table never logs such
+// a delta; a log that holds one is applied as if it did nothing, the same way by
+// every reader.
 // REQUIRES: IsDelta(m.type).
 bool ApplyDeltaToValue(const Mutation& m, std::string* value);
 

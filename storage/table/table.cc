@@ -144,7 +144,7 @@ void Table::RemoveExpiredLocked(Shard& shard, std::string_view key, uint64_t has
     storage::Mutation m;
     m.type = storage::MutationType::kDelete;
     m.key = key;
-    m.reason = storage::ChangeReason::kExpired;
+    m.reason = storage::ChangeReason::kExpiry;
     sink_->OnMutation(m);
   }
   shard.map.Erase(key, hash);

@@ -47,7 +47,7 @@ class Table;
 
 // Receives every change to the table (storage::Mutation): a Write callback's net
 // effect when it returns, as its resulting state or, for a lone Slot::ApplyDelta, as
-// that delta; an expiry removal (reason kExpired); a Clear (reason kFlush). Called
+// that delta; an expiry removal (reason kExpiry); a Clear (reason kFlush). Called
 // with the key's shard locked (every shard, for kClear), so the changes to one key
 // arrive in the order they happened. The write-ahead log is the sink. Must be quick
 // and must not call into the Table. Thread-safety: called from any thread.

@@ -528,7 +528,7 @@ TEST_F(TableSinkTest, AnExpiryRemovalAndAClearSayWhy) {
   auto log = sink_.Take();
   ASSERT_EQ(log.size(), 2u);
   EXPECT_EQ(log[0].type, storage::MutationType::kDelete);
-  EXPECT_EQ(log[0].reason, storage::ChangeReason::kExpired);
+  EXPECT_EQ(log[0].reason, storage::ChangeReason::kExpiry);
   EXPECT_EQ(log[1].type, storage::MutationType::kClear);
   EXPECT_EQ(log[1].reason, storage::ChangeReason::kFlush);
 }

@@ -227,6 +227,9 @@ Status DecodeInto(RecordType type, std::string_view payload, std::vector<Mutatio
                                   std::to_string(static_cast<int>(m.type)) +
                                   " in a version-1 record");
       }
+      // Version 1 wrote no reason: a clear was always a flush, anything else reads as
+      // a command (an expiry's delete cannot be told from a DEL).
+      if (m.type == MutationType::kClear) m.reason = storage::ChangeReason::kFlush;
       out->push_back(m);
       return Status::OK();
     case RecordType::kChange:

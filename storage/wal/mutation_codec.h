@@ -45,7 +45,8 @@ void EncodeUnit(std::span<const storage::Mutation> changes, std::string* dst);
 size_t EncodedUnitSize(std::span<const storage::Mutation> changes);
 
 // Decodes the payload of a record of `type` into its changes, in order (one for
-// kMutation and kChange, all of a unit's), replacing *out's contents. The views point
+// kMutation and kChange, all of a unit's), replacing *out's contents. A kMutation
+// (version 1, no reason byte) reads as reason kCommand, or kFlush for a kClear. The views point
 // into payload. All or nothing: on any error (Corruption: an unknown record type or
 // reason, a version-2 tag in a version-1 kMutation record, an empty unit, a change
 // that does not decode, trailing bytes) *out is empty.

@@ -151,7 +151,7 @@ TEST(MutationCodecTest, ASetRangeOffsetOf2To63OrMoreIsCorruption) {
 
 TEST(MutationCodecTest, AChangeCarriesItsReason) {
   Mutation m = OfType(MutationType::kDelete, "k");
-  m.reason = storage::ChangeReason::kExpired;
+  m.reason = storage::ChangeReason::kExpiry;
   std::string bytes;
   EncodeChange(m, &bytes);
   EXPECT_EQ(bytes, std::string("\x01\x02\x01k", 4));
@@ -159,7 +159,7 @@ TEST(MutationCodecTest, AChangeCarriesItsReason) {
   std::vector<Mutation> out;
   ASSERT_TRUE(DecodeRecordPayload(RecordType::kChange, bytes, &out).ok());
   ASSERT_EQ(out.size(), 1u);
-  EXPECT_EQ(out[0].reason, storage::ChangeReason::kExpired);
+  EXPECT_EQ(out[0].reason, storage::ChangeReason::kExpiry);
   bytes[0] = 5;  // no such reason
   const Status s = DecodeRecordPayload(RecordType::kChange, bytes, &out);
   EXPECT_TRUE(s.IsCorruption());
@@ -172,6 +172,10 @@ TEST(MutationCodecTest, AVersionOneRecordHoldsNoDeltaAndNoReason) {
   ASSERT_TRUE(DecodeRecordPayload(RecordType::kMutation, Encode(OfType(MutationType::kClear)), &out)
                   .ok());
   EXPECT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].reason, storage::ChangeReason::kFlush);  // a version-1 clear was a flush
+  ASSERT_TRUE(DecodeRecordPayload(RecordType::kMutation, Encode(OfType(MutationType::kDelete, "k")),
+                                  &out)
+                  .ok());
   EXPECT_EQ(out[0].reason, storage::ChangeReason::kCommand);
   const Status s = DecodeRecordPayload(RecordType::kMutation,
                                        Encode(DeltaOf(MutationType::kAppend, "k", "x", 0)), &out);
@@ -183,7 +187,7 @@ TEST(MutationCodecTest, AUnitDecodesWholeOrNotAtAll) {
   Mutation put = Put("a", "1", 5, -1);
   Mutation append = DeltaOf(MutationType::kAppend, "s", "!", 0);
   Mutation del = OfType(MutationType::kDelete, "b");
-  del.reason = storage::ChangeReason::kEvicted;
+  del.reason = storage::ChangeReason::kEviction;
   const std::vector<Mutation> unit = {put, append, del};
   std::string bytes;
   EncodeUnit(unit, &bytes);
@@ -192,7 +196,7 @@ TEST(MutationCodecTest, AUnitDecodesWholeOrNotAtAll) {
   ASSERT_TRUE(DecodeRecordPayload(RecordType::kUnit, bytes, &out).ok());
   ASSERT_EQ(out.size(), 3u);
   for (size_t i = 0; i < 3; ++i) ExpectSame(unit[i], out[i]);
-  EXPECT_EQ(out[2].reason, storage::ChangeReason::kEvicted);
+  EXPECT_EQ(out[2].reason, storage::ChangeReason::kEviction);
   // Every strict prefix, and any trailing byte, is refused with nothing decoded.
   for (size_t n = 0; n < bytes.size(); ++n) {
     EXPECT_TRUE(DecodeRecordPayload(RecordType::kUnit, bytes.substr(0, n), &out).IsCorruption())

@@ -87,11 +87,11 @@ inline std::vector<std::vector<GoldenMutation>> WalV2Records() {
       {{T::kPut, "n", "41", kCreatedMs, -1}},                                       // 8
       {{T::kIncrBy, "n", "", 0, -1, 1}},                                            // 9
       {{T::kIncrBy, "n", "", 0, -1, -100}},                                         // 10
-      {{T::kPut, kBinaryKey, kBinaryValue, kCreatedMs, -1, 0, R::kReplicated}},     // 11
+      {{T::kPut, kBinaryKey, kBinaryValue, kCreatedMs, -1, 0, R::kReplication}},     // 11
       {{T::kPut, "ttl", "expires", kCreatedMs, kCreatedMs + 1}},                    // 12
-      {{T::kDelete, "ttl", "", 0, -1, 0, R::kExpired}},                             // 13
+      {{T::kDelete, "ttl", "", 0, -1, 0, R::kExpiry}},                             // 13
       {{T::kPut, "evict-me", "x", kCreatedMs, -1}},                                 // 14
-      {{T::kDelete, "evict-me", "", 0, -1, 0, R::kEvicted}},                        // 15
+      {{T::kDelete, "evict-me", "", 0, -1, 0, R::kEviction}},                        // 15
       {{T::kExpire, "n", "", 0, 1700007200000}},                                    // 16
       // A unit: MULTI / SET a / APPEND s / INCRBY n 2 / DEL doomed / PERSIST n / EXEC.
       {{T::kPut, "a", "in a unit", kCreatedMs, -1},                                 // 17
