@@ -252,6 +252,42 @@ TEST_F(ChangeStreamTest, ExpiryIsToldApartFromDel) {
   EXPECT_EQ(seen[3], (Seen{4, "expired", "ttl", ""}));
 }
 
+// WAL format version 2 writes the reason in the record: after a restart an expiry is
+// still an expiry. Deltas come as themselves, and a unit's changes share their LSN.
+TEST_F(ChangeStreamTest, ReasonsDeltasAndUnitsSurviveARestart) {
+  Open(/*retention_bytes=*/1 << 20);
+  const int64_t now = NowMillis();
+  table_.Write("ttl", now, [&](table::Slot& s) {
+    s.Create(now)->value = "x";
+    s.SetExpire(now + 50);
+  });
+  Set("s", "hello");
+  table_.Write("s", now, [](table::Slot& s) {
+    storage::Mutation append;
+    append.type = storage::MutationType::kAppend;
+    append.value = "!";
+    s.ApplyDelta(append);
+  });
+  db_->BeginUnit();
+  Set("a", "1");
+  Del("s");
+  db_->EndUnit();
+  EXPECT_EQ(table_.ReclaimExpired(now + 1000, 100), 1u);
+  ASSERT_TRUE(db_->CommitRound().ok());
+  table_.SetMutationSink(nullptr);
+  ASSERT_TRUE(db_->Close(/*final_checkpoint=*/false).ok());
+  db_.reset();
+  table_.Clear();
+  Open(/*retention_bytes=*/1 << 20);
+  std::vector<Seen> seen = Drain(Subscribe(0));
+  EXPECT_EQ(seen, (std::vector<Seen>{{1, "set", "ttl", "x"},
+                                     {2, "set", "s", "hello"},
+                                     {3, "append", "s", "!"},
+                                     {4, "set", "a", "1"},
+                                     {4, "del", "s", ""},
+                                     {5, "expired", "ttl", ""}}));
+}
+
 TEST_F(ChangeStreamTest, ASubscriberAttachedDuringHeavyWritesGetsEachChangeOnceInOrder) {
   Open(/*retention_bytes=*/64 << 20, wal::SyncPolicy::kNo);
   constexpr int kWriters = 4;
