@@ -56,6 +56,14 @@ class DeferredReply {
   uint64_t sequence_ = 0;  // which of the connection's deferred replies
 };
 
+// State the command layer keeps per connection and net/ does not interpret (the
+// daemon's MULTI queue and WATCHed keys, daemon/cmd_multi.cc). Destroyed with the
+// session, on its event-loop thread, so its destructor may unregister it from what
+// the command layer shares between connections.
+struct SessionState {
+  virtual ~SessionState() = default;
+};
+
 // What the command layer sees of a connection. Owned by the connection; lives as
 // long as it does; touched only on its event-loop thread.
 struct Session {
@@ -100,6 +108,9 @@ struct Session {
   // command layer), published to the monitors by the connection after each batch of
   // requests: one post per monitor per batch rather than per request.
   std::string monitor_lines;
+
+  // The command layer's own state for this connection (nullptr until it needs one).
+  std::unique_ptr<SessionState> command_state;
 };
 
 // True while some connection is a monitor: the command layer then formats MONITOR
