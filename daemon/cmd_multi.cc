@@ -58,12 +58,21 @@ void WatchRegistry::TouchSlow(std::string_view key) {
 
 void WatchRegistry::TouchLive(table::Table& table, int64_t now_ms) {
   if (empty()) return;
-  MutexLock lock(&mu_);
-  for (auto& [key, list] : watchers_) {
+  // The keys first, then the table without mu_: a Read that removes an expired key
+  // reports it to the sink, which calls Touch (mu_ is not recursive). No watch can be
+  // added meanwhile (Watch needs the key's shard, which the caller holds); one that is
+  // dropped meanwhile is simply not found below.
+  std::vector<std::string> keys;
+  {
+    MutexLock lock(&mu_);
+    keys.reserve(watchers_.size());
+    for (const auto& entry : watchers_) keys.push_back(entry.first);
+  }
+  for (const std::string& key : keys) {
     // As Redis's touchAllWatchedKeysInDb: only keys the flush removes count.
-    const bool live = table.Read(key, now_ms, [](const table::Entry* e) { return e != nullptr; });
-    if (!live) continue;
-    for (Transaction* txn : list) txn->broken.store(true, std::memory_order_relaxed);
+    if (table.Read(key, now_ms, [](const table::Entry* e) { return e != nullptr; })) {
+      TouchSlow(key);
+    }
   }
 }
 
