@@ -311,7 +311,7 @@ TEST_F(TransactionsTest, WatchOptimisticLockingUnderTwentyClients) {
 // boundary), readers read both in transactions from other event loops; no reader may
 // see them apart.
 TEST_F(TransactionsTest, NoClientSeesAStateBetweenATransactionsCommands) {
-  constexpr int kRounds = 2000;
+  constexpr int kRounds = 3000;
   std::atomic<bool> stop{false};
   std::atomic<int> torn{0};
   std::atomic<int> reads{0};
@@ -336,14 +336,20 @@ TEST_F(TransactionsTest, NoClientSeesAStateBetweenATransactionsCommands) {
   }
   Client w;
   ASSERT_TRUE(w.Connect(daemon_.port()));
+  // Other writes between the two widen the window a reader could fall into.
+  constexpr int kPad = 40;
+  std::string round = Resp({"MULTI"}) + Resp({"INCR", "iso-a"});
+  for (int p = 0; p < kPad; ++p) round += Resp({"INCR", "iso-pad" + std::to_string(p)});
+  round += Resp({"INCR", "iso-b"}) + Resp({"EXEC"});
   for (int i = 0; i < kRounds; ++i) {
-    w.Send(Resp({"MULTI"}) + Resp({"INCR", "iso-a"}) + Resp({"INCR", "iso-b"}) +
-           Resp({"EXEC"}));
-    for (int r = 0; r < 4; ++r) RawReply(w);
+    w.Send(round);
+    for (int r = 0; r < kPad + 4; ++r) RawReply(w);
   }
   stop = true;
   for (std::thread& t : readers) t.join();
   EXPECT_EQ(torn.load(), 0) << "of " << reads.load() << " reads";
+  std::printf("%d transactions read while %d wrote, %d torn\n", reads.load(), kRounds,
+              torn.load());
   EXPECT_GT(reads.load(), 0);
   EXPECT_EQ(RespCall(w, {"MGET", "iso-a", "iso-b"}),
             "[$" + std::to_string(kRounds) + ",$" + std::to_string(kRounds) + "]");
