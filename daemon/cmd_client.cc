@@ -291,7 +291,7 @@ void ClientKill(Context& c) {
 }  // namespace
 
 void NoteCommand(net::Session& session, const CommandSpec& spec,
-                 std::span<const std::string_view> argv) {
+                 std::span<const std::string_view> argv, bool feed_monitors) {
   // Short names fit std::string's inline buffer: no allocation.
   session.last_command.assign(spec.name);
   if (argv.size() >= 2 && HasSubcommands(spec)) {
@@ -300,7 +300,7 @@ void NoteCommand(net::Session& session, const CommandSpec& spec,
       session.last_command.push_back(ch >= 'A' && ch <= 'Z' ? static_cast<char>(ch + 32) : ch);
     }
   }
-  if (net::MonitorsActive(session) && !HiddenFromMonitors(spec, argv)) {
+  if (feed_monitors && net::MonitorsActive(session) && !HiddenFromMonitors(spec, argv)) {
     AppendMonitorLine(session, spec, argv, &session.monitor_lines);
   }
 }

@@ -170,9 +170,11 @@ inline constexpr uint64_t kMaxValueBytes = uint64_t{512} << 20;
 
 // Before a command runs (after its checks): records it as the session's last
 // command (CLIENT LIST's cmd=, "client|list" for a subcommand) and, while someone
-// monitors, appends its MONITOR line to session.monitor_lines (cmd_server.cc).
+// monitors and `feed_monitors`, appends its MONITOR line to session.monitor_lines
+// (cmd_client.cc). As Redis, a queued command's line is fed when EXEC runs it, and
+// EXEC's own after them (cmd_multi.cc).
 void NoteCommand(net::Session& session, const CommandSpec& spec,
-                 std::span<const std::string_view> argv);
+                 std::span<const std::string_view> argv, bool feed_monitors = true);
 
 // ---------------------------------------------------------------------------
 // Handlers. `variant` meanings are given where a handler serves several commands.

@@ -318,6 +318,11 @@ void Unwatch(Context& c) {
 }
 
 void Exec(Context& c) {
+  // As Redis, MONITOR shows EXEC after the commands it ran (Dispatch did not).
+  struct NoteAtEnd {
+    Context& c;
+    ~NoteAtEnd() { NoteCommand(c.session, c.spec, c.argv); }
+  } note_at_end{c};
   Transaction* txn = ActiveTransaction(c.session);
   if (txn == nullptr) {
     c.reply.Error(kExecWithoutMultiErr);
@@ -377,6 +382,7 @@ void Exec(Context& c) {
         c.reply.Error(kMonitorInTransactionErr);
         continue;
       }
+      NoteCommand(c.session, spec, requests[i]);
       Context sub{c.commands, c.session, requests[i], c.reply, c.now_ms, spec};
       spec.handler(sub);
     }

@@ -466,9 +466,10 @@ void Commands::Dispatch(net::Session& session, std::span<const std::string_view>
     return;
   }
   // For CLIENT LIST's cmd= and for MONITOR (cmd_client.cc); a relaxed load when
-  // nobody monitors.
-  NoteCommand(session, *spec, argv);
-  if (in_multi && !IsTransactionControl(*spec)) {
+  // nobody monitors. A queued command's MONITOR line, and EXEC's, come from EXEC.
+  const bool queue = in_multi && !IsTransactionControl(*spec);
+  NoteCommand(session, *spec, argv, /*feed_monitors=*/!queue && spec->handler != Exec);
+  if (queue) {
     QueueCommand(*this, *ActiveTransaction(session), *spec, session, argv, reply);
     return;
   }

@@ -189,6 +189,44 @@ TEST_F(TransactionsTest, RepliesAreRedisBytesInEveryCase) {
   }
 }
 
+// What a monitor sees of a transaction: the queued commands when EXEC runs them, then
+// EXEC; nothing of a discarded one. The lines' commands (after "] ") as Redis's.
+TEST_F(TransactionsTest, MonitorShowsTheCommandsWhenExecRunsThem) {
+  if (!RedisServer::Available()) {
+    ADD_FAILURE() << RedisServer::kBinary << " is missing (scripts/install-deps.sh)";
+    return;
+  }
+  TempDir redis_dir;
+  RedisServer redis;
+  redis.Spawn(redis_dir.path());
+  Client ping;
+  ASSERT_TRUE(redis.WaitForPong(&ping));
+  auto watch = [](uint16_t port) {
+    Client monitor;
+    Client c;
+    std::vector<std::string> seen;
+    if (!monitor.Connect(port) || !c.Connect(port)) return seen;
+    RawCall(monitor, {"MONITOR"});
+    for (const auto& words : std::vector<std::vector<std::string>>{
+             {"MULTI"}, {"SET", "mk", "1"}, {"DISCARD"}, {"MULTI"}, {"SET", "mk", "2"},
+             {"GET", "mk"}, {"EXEC"}, {"PING"}}) {
+      RawCall(c, words);
+    }
+    for (;;) {
+      std::optional<std::string> line = monitor.ReadLine(std::chrono::seconds(5));
+      if (!line) break;
+      seen.push_back(line->substr(line->find("] ") + 2));
+      if (seen.back() == "\"PING\"") break;
+    }
+    return seen;
+  };
+  const std::vector<std::string> ours = watch(daemon_.port());
+  EXPECT_EQ(ours, watch(redis.port()));
+  EXPECT_EQ(ours, (std::vector<std::string>{"\"MULTI\"", "\"DISCARD\"", "\"MULTI\"",
+                                            "\"SET\" \"mk\" \"2\"", "\"GET\" \"mk\"",
+                                            "\"EXEC\"", "\"PING\""}));
+}
+
 // The scenarios above compare with Redis; these pin the bytes themselves, so a
 // change in both (a Redis upgrade) is noticed.
 TEST_F(TransactionsTest, KeyRepliesSpelledOut) {
