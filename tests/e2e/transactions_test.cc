@@ -168,20 +168,28 @@ class TransactionsTest : public ::testing::Test {
     return replies;
   }
 
+  // Starts a real redis-server to compare with; false (a failure recorded) if it
+  // cannot be run.
+  bool StartRedis(RedisServer* redis) {
+    if (!RedisServer::Available()) {
+      ADD_FAILURE() << RedisServer::kBinary << " is missing (scripts/install-deps.sh)";
+      return false;
+    }
+    redis->Spawn(redis_dir_.path());
+    Client ping;
+    const bool up = redis->WaitForPong(&ping);
+    EXPECT_TRUE(up) << "redis-server did not start";
+    return up;
+  }
+
   TempDir dir_;
+  TempDir redis_dir_;
   DaemonProcess daemon_;
 };
 
 TEST_F(TransactionsTest, RepliesAreRedisBytesInEveryCase) {
-  if (!RedisServer::Available()) {
-    ADD_FAILURE() << RedisServer::kBinary << " is missing (scripts/install-deps.sh)";
-    return;
-  }
-  TempDir redis_dir;
   RedisServer redis;
-  redis.Spawn(redis_dir.path());
-  Client ping;
-  ASSERT_TRUE(redis.WaitForPong(&ping));
+  if (!StartRedis(&redis)) return;
   for (const Scenario& scenario : Scenarios()) {
     const std::vector<std::string> ours = Run(daemon_.port(), scenario);
     const std::vector<std::string> theirs = Run(redis.port(), scenario);
@@ -192,15 +200,8 @@ TEST_F(TransactionsTest, RepliesAreRedisBytesInEveryCase) {
 // What a monitor sees of a transaction: the queued commands when EXEC runs them, then
 // EXEC; nothing of a discarded one. The lines' commands (after "] ") as Redis's.
 TEST_F(TransactionsTest, MonitorShowsTheCommandsWhenExecRunsThem) {
-  if (!RedisServer::Available()) {
-    ADD_FAILURE() << RedisServer::kBinary << " is missing (scripts/install-deps.sh)";
-    return;
-  }
-  TempDir redis_dir;
   RedisServer redis;
-  redis.Spawn(redis_dir.path());
-  Client ping;
-  ASSERT_TRUE(redis.WaitForPong(&ping));
+  if (!StartRedis(&redis)) return;
   auto watch = [](uint16_t port) {
     Client monitor;
     Client c;
