@@ -369,6 +369,11 @@ void Exec(Context& c) {
     }
     Persistence* persistence = c.commands.persistence();
     c.commands.change_sink().BeginUnit();
+    // No queued command may defer its reply: it would land outside this array. Without
+    // a mailbox, CLIENT INFO answers from the session itself (CLIENT LIST and KILL, which
+    // need every loop, were refused when queued).
+    std::shared_ptr<net::ReplyMailbox> mailbox = std::move(c.session.mailbox);
+    c.session.mailbox = nullptr;
     c.reply.ArrayHeader(requests.size());
     for (size_t i = 0; i < requests.size(); ++i) {
       const CommandSpec& spec = *specs[i];
@@ -386,6 +391,7 @@ void Exec(Context& c) {
       Context sub{c.commands, c.session, requests[i], c.reply, c.now_ms, spec};
       spec.handler(sub);
     }
+    c.session.mailbox = std::move(mailbox);
     c.commands.change_sink().EndUnit();
   }
   txn->EndMulti();

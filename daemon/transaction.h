@@ -62,6 +62,10 @@ struct Transaction final : net::SessionState {
   std::vector<std::string> watched;
   std::atomic<bool> broken{false};
 
+  int64_t QueuedCommands() const override {
+    return active ? static_cast<int64_t>(queued.size()) : -1;
+  }
+
   // Back to no MULTI (the watches stay: EXEC and DISCARD drop them too, see Reset).
   void EndMulti() {
     active = false;

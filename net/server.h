@@ -62,6 +62,8 @@ class DeferredReply {
 // the command layer shares between connections.
 struct SessionState {
   virtual ~SessionState() = default;
+  // CLIENT LIST's multi=: the commands queued since MULTI, or -1 outside MULTI.
+  virtual int64_t QueuedCommands() const { return -1; }
 };
 
 // What the command layer sees of a connection. Owned by the connection; lives as
@@ -274,6 +276,7 @@ struct ClientFacts {
   bool reading = false;  // EPOLLIN wanted
   bool writing = false;  // EPOLLOUT wanted
   std::string cmd;       // Session::last_command
+  int64_t multi = -1;    // SessionState::QueuedCommands(): -1 outside MULTI
 };
 
 // Which connections CLIENT LIST and CLIENT KILL mean: every criterion given must

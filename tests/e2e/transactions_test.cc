@@ -254,6 +254,14 @@ TEST_F(TransactionsTest, KeyRepliesSpelledOut) {
   EXPECT_EQ(RawCall(a, {"MULTI"}), "+OK\r\n");
   EXPECT_EQ(RawCall(a, {"SAVE"}), "-ERR Command not allowed inside a transaction\r\n");
   EXPECT_EQ(RawCall(a, {"DISCARD"}), "+OK\r\n");
+  // CLIENT LIST inside MULTI: flags=x and the queue's length, as Redis (whose EXEC
+  // still counts the queue).
+  EXPECT_EQ(RawCall(a, {"MULTI"}), "+OK\r\n");
+  EXPECT_EQ(RawCall(a, {"SET", "k", "1"}), "+QUEUED\r\n");
+  EXPECT_EQ(RawCall(a, {"CLIENT", "INFO"}), "+QUEUED\r\n");
+  const std::string info = RawCall(a, {"EXEC"});
+  EXPECT_THAT(info, HasSubstr(" flags=x db=0 sub=0 psub=0 ssub=0 multi=2 ")) << info;
+  EXPECT_THAT(RespCall(a, {"CLIENT", "INFO"}), HasSubstr(" flags=N db=0 sub=0 psub=0 ssub=0 multi=-1 "));
   // COMMAND reports SAVE as Redis 7 does.
   EXPECT_THAT(RespCall(a, {"COMMAND", "INFO", "save"}), HasSubstr("no_multi"));
 }
