@@ -85,7 +85,8 @@ void AppendMonitorLine(const net::Session& session, const CommandSpec& spec,
 }
 
 // One CLIENT LIST line, Redis 7.0.15's fields in Redis's order. Memento has no
-// databases, pub/sub or transactions (db=0 sub=0 psub=0 ssub=0 multi=-1), no
+// databases or pub/sub (db=0 sub=0 psub=0 ssub=0); inside MULTI flags=x and multi=
+// counts the queued commands (-1 outside), as Redis; no
 // argument copies (argv-mem=0: requests are parsed in place) and one user (default).
 // The buffer fields are Memento's own: rbs is the input buffer, rbp the same (no
 // peak is kept), obl the unsent reply bytes, oll/omem the replies held behind a
@@ -96,12 +97,13 @@ std::string ClientLine(const net::ClientFacts& f) {
   if (f.writing) events.push_back('w');
   char buf[512];
   std::snprintf(buf, sizeof(buf),
-                " age=%lld idle=%lld flags=%s db=0 sub=0 psub=0 ssub=0 multi=-1 qbuf=%zu "
+                " age=%lld idle=%lld flags=%s db=0 sub=0 psub=0 ssub=0 multi=%lld qbuf=%zu "
                 "qbuf-free=%zu argv-mem=0 multi-mem=0 rbs=%zu rbp=%zu obl=%zu oll=%zu omem=%zu "
                 "tot-mem=%zu events=%s cmd=",
                 static_cast<long long>(f.age_s), static_cast<long long>(f.idle_s),
-                f.monitor ? "O" : "N", f.qbuf, f.qbuf_free, f.rbs, f.rbs, f.obl, f.oll, f.omem,
-                f.tot_mem, events.c_str());
+                f.monitor ? "O" : f.multi >= 0 ? "x" : "N", static_cast<long long>(f.multi),
+                f.qbuf, f.qbuf_free, f.rbs, f.rbs, f.obl, f.oll, f.omem, f.tot_mem,
+                events.c_str());
   std::string line = "id=" + std::to_string(f.id) + " addr=" + f.addr + " laddr=" + f.laddr +
                      " fd=" + std::to_string(f.fd) + " name=" + f.name;
   line.append(buf).append(f.cmd);
@@ -118,6 +120,7 @@ net::ClientFacts SessionFacts(const Context& c) {
   f.age_s = (c.now_ms - c.session.connected_ms) / 1000;
   f.monitor = c.session.monitoring;
   f.dialect = c.session.dialect;
+  f.multi = c.session.command_state != nullptr ? c.session.command_state->QueuedCommands() : -1;
   f.cmd = c.session.last_command;
   return f;
 }
@@ -291,7 +294,7 @@ void ClientKill(Context& c) {
 }  // namespace
 
 void NoteCommand(net::Session& session, const CommandSpec& spec,
-                 std::span<const std::string_view> argv) {
+                 std::span<const std::string_view> argv, bool feed_monitors) {
   // Short names fit std::string's inline buffer: no allocation.
   session.last_command.assign(spec.name);
   if (argv.size() >= 2 && HasSubcommands(spec)) {
@@ -300,7 +303,7 @@ void NoteCommand(net::Session& session, const CommandSpec& spec,
       session.last_command.push_back(ch >= 'A' && ch <= 'Z' ? static_cast<char>(ch + 32) : ch);
     }
   }
-  if (net::MonitorsActive(session) && !HiddenFromMonitors(spec, argv)) {
+  if (feed_monitors && net::MonitorsActive(session) && !HiddenFromMonitors(spec, argv)) {
     AppendMonitorLine(session, spec, argv, &session.monitor_lines);
   }
 }

@@ -2,6 +2,8 @@
 
 #include "daemon/cmd_context.h"
 
+#include "daemon/cmd_errors.h"
+
 #include <algorithm>
 #include <string>
 #include <utility>
@@ -18,10 +20,20 @@ std::string Printable(std::string_view s, size_t limit) {
   return out;
 }
 
-void ReplyWrongArity(proto::ReplyBuilder& reply, std::string_view name) {
+std::string WalFailedMessage(const Status& broken) {
+  std::string message(kWalFailedErr);
+  for (char ch : broken.message()) message.push_back(ch == '\r' || ch == '\n' ? ' ' : ch);
+  return message;
+}
+
+std::string WrongArityMessage(std::string_view name) {
   std::string message("ERR wrong number of arguments for '");
   message.append(name).append("' command");
-  reply.Error(message);
+  return message;
+}
+
+void ReplyWrongArity(proto::ReplyBuilder& reply, std::string_view name) {
+  reply.Error(WrongArityMessage(name));
 }
 
 void ReplyUnknownCommand(proto::ReplyBuilder& reply, std::span<const std::string_view> argv) {

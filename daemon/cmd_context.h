@@ -33,6 +33,7 @@
 namespace memento::daemon {
 
 struct CommandSpec;
+struct Transaction;
 
 // Everything a handler needs for one request.
 struct Context {
@@ -69,6 +70,7 @@ enum CommandFlag : uint32_t {
   kStale = 1u << 6,
   kFast = 1u << 7,
   kNoAuth = 1u << 8,  // runs before AUTH (AUTH, HELLO, QUIT)
+  kNoMulti = 1u << 9,  // refused inside MULTI, as Redis 7.0 refuses it (SAVE, SHUTDOWN)
 };
 
 // COMMAND DOCS: what redis-cli shows as help and as hints.
@@ -139,9 +141,13 @@ std::string Printable(std::string_view s, size_t limit = 128);
 // SETNAME, CLIENT SETINFO, HELLO SETNAME.
 bool IsValidClientText(std::string_view text);
 
+// kWalFailedErr followed by the log's error (CR and LF made spaces).
+std::string WalFailedMessage(const Status& broken);
+
 // "ERR wrong number of arguments for '<name>' command"; name as "client|setname" for
 // a subcommand.
 void ReplyWrongArity(proto::ReplyBuilder& reply, std::string_view name);
+std::string WrongArityMessage(std::string_view name);
 // "ERR unknown command '<name>', with args beginning with: '<a>' '<b>' " (Redis's
 // text, arguments up to 128 bytes in all).
 void ReplyUnknownCommand(proto::ReplyBuilder& reply, std::span<const std::string_view> argv);
@@ -164,9 +170,11 @@ inline constexpr uint64_t kMaxValueBytes = uint64_t{512} << 20;
 
 // Before a command runs (after its checks): records it as the session's last
 // command (CLIENT LIST's cmd=, "client|list" for a subcommand) and, while someone
-// monitors, appends its MONITOR line to session.monitor_lines (cmd_server.cc).
+// monitors and `feed_monitors`, appends its MONITOR line to session.monitor_lines
+// (cmd_client.cc). As Redis, a queued command's line is fed when EXEC runs it, and
+// EXEC's own after them (cmd_multi.cc).
 void NoteCommand(net::Session& session, const CommandSpec& spec,
-                 std::span<const std::string_view> argv);
+                 std::span<const std::string_view> argv, bool feed_monitors = true);
 
 // ---------------------------------------------------------------------------
 // Handlers. `variant` meanings are given where a handler serves several commands.
@@ -237,6 +245,29 @@ void Info(Context& c);
 void Save(Context& c);
 void LastSave(Context& c);
 void Time(Context& c);
+
+// cmd_multi.cc: transactions (daemon/transaction.h)
+void Multi(Context& c);
+void Exec(Context& c);
+void Discard(Context& c);
+void Watch(Context& c);
+void Unwatch(Context& c);
+// For Commands::Dispatch. The session's transaction between MULTI and EXEC/DISCARD,
+// else nullptr.
+Transaction* ActiveTransaction(net::Session& session);
+// MULTI EXEC DISCARD WATCH UNWATCH QUIT: run at once, never queued.
+bool IsTransactionControl(const CommandSpec& spec);
+// Replies `message` to a request refused before it ran (unknown, arity, NOAUTH...):
+// inside MULTI the transaction is flagged (its EXEC aborts); a refused EXEC replies
+// "EXECABORT Transaction discarded because of: <message>" and discards it.
+// `spec` is nullptr for an unknown command.
+void RefuseInTransaction(net::Session& session, const CommandSpec* spec,
+                         proto::ReplyBuilder& reply, std::string_view message);
+// Queues the request in `txn` (replying QUEUED), or refuses it (a command not allowed
+// in a transaction; cluster mode: CROSSSLOT, another node's slot).
+void QueueCommand(Commands& commands, Transaction& txn, const CommandSpec& spec,
+                  net::Session& session, std::span<const std::string_view> argv,
+                  proto::ReplyBuilder& reply);
 
 // --- cmd_cluster.cc ---
 void Cluster(Context& c);

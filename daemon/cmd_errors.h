@@ -34,6 +34,28 @@ inline constexpr char kExpireNxConflictErr[] =
 inline constexpr char kExpireGtLtConflictErr[] =
     "ERR GT and LT options at the same time are not compatible";
 
+// Transactions (Redis 7.0's texts, but the Memento-only ones at the end).
+inline constexpr char kMultiNestedErr[] = "ERR MULTI calls can not be nested";
+inline constexpr char kExecWithoutMultiErr[] = "ERR EXEC without MULTI";
+inline constexpr char kDiscardWithoutMultiErr[] = "ERR DISCARD without MULTI";
+inline constexpr char kWatchInMultiErr[] = "ERR WATCH inside MULTI is not allowed";
+inline constexpr char kExecAbortErr[] =
+    "EXECABORT Transaction discarded because of previous errors.";
+inline constexpr char kExecAbortBecauseErr[] = "EXECABORT Transaction discarded because of: ";
+inline constexpr char kNotInTransactionErr[] = "ERR Command not allowed inside a transaction";
+inline constexpr char kMonitorInTransactionErr[] =
+    "ERR MONITOR isn't allowed for DENY BLOCKING client";
+inline constexpr char kCrossSlotErr[] = "CROSSSLOT Keys in request don't hash to the same slot";
+inline constexpr char kTransactionDialectErr[] =
+    "ERR a Redis inline command cannot be queued in a text-protocol transaction";
+inline constexpr char kClientInTransactionErr[] =
+    "ERR CLIENT LIST and CLIENT KILL cannot run inside a transaction";
+inline constexpr char kWatchRemoteKeyErr[] =
+    "ERR WATCH of a key served by another node: run the transaction on the node that owns "
+    "the key's slot";
+inline constexpr char kTextTransactionShapeErr[] =
+    "ERR only commands replying one line can be queued in a text-protocol transaction";
+
 // Authentication.
 inline constexpr char kNoAuthErr[] = "NOAUTH Authentication required.";
 inline constexpr char kWrongPassErr[] =

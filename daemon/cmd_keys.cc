@@ -365,7 +365,13 @@ void FlushDb(Context& c) {
     c.reply.Error(kSyntaxErr);
     return;
   }
-  c.table().Clear();
+  {
+    // Every shard held (Table::Clear would take them anyway): the WATCHed keys
+    // found live here are exactly those the clear removes.
+    table::Table::Hold hold(c.table());
+    c.commands.watches().TouchLive(c.table(), c.now_ms);
+    c.table().Clear();
+  }
   c.reply.Ok();
 }
 

@@ -74,6 +74,7 @@ void ReplyFlags(proto::ReplyBuilder& reply, uint32_t flags) {
       {kWrite, "write"}, {kReadOnly, "readonly"}, {kDenyOom, "denyoom"},
       {kAdmin, "admin"}, {kNoScript, "noscript"}, {kLoading, "loading"},
       {kStale, "stale"}, {kFast, "fast"},         {kNoAuth, "no_auth"},
+      {kNoMulti, "no_multi"},
   };
   size_t count = 0;
   for (const auto& f : kNames) count += (flags & f.bit) != 0;

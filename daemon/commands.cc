@@ -238,12 +238,13 @@ constexpr CommandSpec kCommandTable[] = {
     {"info", AtLeast(1), Between(1, 2), Info, 0, kLoading | kStale, 0, 0, 0,
      {"server", "1.0.0", "Returns information and statistics about the server.",
       "[section [section ...]]"}},
-    {"save", Exactly(1), Exactly(1), Save, 0, kAdmin | kNoScript, 0, 0, 0,
+    {"save", Exactly(1), Exactly(1), Save, 0, kAdmin | kNoScript | kNoMulti, 0, 0, 0,
      {"server", "1.0.0", "Folds the write-ahead log into the snapshot, synchronously.", ""}},
     {"bgsave", Between(1, 2), Between(1, 2), Save, 1, kAdmin | kNoScript, 0, 0, 0,
      {"server", "1.0.0", "Asks for a checkpoint of the write-ahead log into the snapshot.",
       "[SCHEDULE]"}},
-    {"shutdown", AtLeast(1), kNone, Shutdown, 0, kAdmin | kNoScript | kLoading | kStale, 0, 0, 0,
+    {"shutdown", AtLeast(1), kNone, Shutdown, 0,
+     kAdmin | kNoScript | kLoading | kStale | kNoMulti, 0, 0, 0,
      {"server", "1.0.0", "Takes a final checkpoint (unless NOSAVE) and stops the daemon.",
       "[NOSAVE|SAVE] [NOW] [FORCE] [ABORT]"}},
     {"lastsave", Exactly(1), Exactly(1), LastSave, 0, kLoading | kStale | kFast, 0, 0, 0,
@@ -251,6 +252,21 @@ constexpr CommandSpec kCommandTable[] = {
       "Returns the Unix time of the last checkpoint (the start time before one).", ""}},
     {"time", Exactly(1), Exactly(1), Time, 0, kLoading | kStale | kFast, 0, 0, 0,
      {"server", "2.6.0", "Returns the server's time: Unix seconds and microseconds.", ""}},
+
+    // --- Transactions (cmd_multi.cc; daemon/transaction.h) ---
+    // Never queued (IsTransactionControl). WATCH's keys are reported as Redis does;
+    // it is not routed in a cluster (it refuses another node's key).
+    {"multi", Exactly(1), Exactly(1), Multi, 0, kConnection, 0, 0, 0,
+     {"transactions", "1.2.0", "Starts a transaction.", ""}},
+    {"exec", Exactly(1), Exactly(1), Exec, 0, kNoScript | kLoading | kStale, 0, 0, 0,
+     {"transactions", "1.2.0", "Executes all commands in a transaction.", ""}},
+    {"discard", Exactly(1), Exactly(1), Discard, 0, kConnection, 0, 0, 0,
+     {"transactions", "2.0.0", "Discards a transaction.", ""}},
+    {"watch", AtLeast(2), kNone, Watch, 0, kConnection, 1, -1, 1,
+     {"transactions", "2.2.0",
+      "Monitors changes to keys to determine the execution of a transaction.", "key [key ...]"}},
+    {"unwatch", Exactly(1), kNone, Unwatch, 0, kConnection, 0, 0, 0,
+     {"transactions", "2.2.0", "Forgets about watched keys of a transaction.", ""}},
 
     // --- The cluster (cmd_cluster.cc; docs/cluster.md) ---
     // Not kLoading, as in Redis (whose CLUSTER HELP alone runs while loading, see
@@ -358,6 +374,11 @@ std::span<const CommandSpec> AllCommands() { return kCommandTable; }
 
 Commands::Commands(table::Table* table) : table_(table) { Index(); }
 
+void Commands::InstallChangeSink(table::MutationSink* log) {
+  change_sink_.SetLog(log);
+  table_->SetMutationSink(&change_sink_);
+}
+
 void Commands::SetRequirePass(std::string_view password) {
   std::lock_guard<std::mutex> lock(auth_mu_);
   requirepass_.assign(password);
@@ -401,11 +422,16 @@ void Commands::ExecuteHere(net::Session& session, std::span<const std::string_vi
 
 void Commands::Dispatch(net::Session& session, std::span<const std::string_view> argv,
                         proto::ReplyBuilder& reply, bool route) {
-  // Redis's order of checks: unknown command, then arity, then authentication.
+  // Redis's order of checks: unknown command, then arity, then authentication. Inside
+  // MULTI each refusal also flags the transaction (RefuseInTransaction); a request
+  // that passes them is queued (QueueCommand), unless it is MULTI, EXEC, DISCARD,
+  // WATCH, UNWATCH or QUIT. Outside MULTI the check is one pointer load.
   const bool resp = session.dialect == net::Dialect::kResp;
   const CommandSpec* spec = FindCommand(argv[0]);
   const Arity* arity = spec == nullptr ? nullptr : resp ? &spec->resp : &spec->text;
+  const bool in_multi = ActiveTransaction(session) != nullptr;
   if (arity == nullptr || !arity->served()) {
+    if (in_multi) ActiveTransaction(session)->dirty = true;
     if (resp) {
       ReplyUnknownCommand(reply, argv);
     } else {
@@ -414,13 +440,13 @@ void Commands::Dispatch(net::Session& session, std::span<const std::string_view>
     return;
   }
   if (!arity->Accepts(argv.size())) {
-    ReplyWrongArity(reply, spec->name);
+    RefuseInTransaction(session, spec, reply, WrongArityMessage(spec->name));
     return;
   }
   if (!session.authenticated) {
     if (auth_required()) {
       if ((spec->flags & kNoAuth) == 0) {
-        reply.Error(kNoAuthErr);
+        RefuseInTransaction(session, spec, reply, kNoAuthErr);
         return;
       }
     } else {
@@ -435,7 +461,7 @@ void Commands::Dispatch(net::Session& session, std::span<const std::string_view>
   // is done only once loaded: while loading the daemon may be setting them.
   const bool loaded = !loading();
   if (!loaded && !RunsWhileLoading(*spec, argv)) {
-    reply.Error(resp ? kLoadingErr : kLoadingText);
+    RefuseInTransaction(session, spec, reply, resp ? kLoadingErr : kLoadingText);
     return;
   }
   // A TAIL connection is a feed: as Redis in subscribed mode, only PING and QUIT.
@@ -446,15 +472,21 @@ void Commands::Dispatch(net::Session& session, std::span<const std::string_view>
   // As Redis 7, a monitor (a replica there) may not read or write keys; it is
   // refused before it runs, so no monitor sees it.
   if (session.monitoring && (spec->flags & (kReadOnly | kWrite)) != 0) {
-    reply.Error(kMonitorKeyspaceErr);
+    RefuseInTransaction(session, spec, reply, kMonitorKeyspaceErr);
     return;
   }
   // For CLIENT LIST's cmd= and for MONITOR (cmd_client.cc); a relaxed load when
-  // nobody monitors.
-  NoteCommand(session, *spec, argv);
+  // nobody monitors. A queued command's MONITOR line, and EXEC's, come from EXEC.
+  const bool queue = in_multi && !IsTransactionControl(*spec);
+  NoteCommand(session, *spec, argv, /*feed_monitors=*/!queue && spec->handler != Exec);
+  if (queue) {
+    QueueCommand(*this, *ActiveTransaction(session), *spec, session, argv, reply);
+    return;
+  }
   // In a cluster, a key owned by another node is executed there (its MISCONF, if
-  // any, comes back in its reply).
-  if (loaded && route && cluster_ != nullptr && cluster_->Route(session, *spec, argv, reply)) {
+  // any, comes back in its reply). Transactions run where they are (cmd_multi.cc).
+  if (loaded && route && cluster_ != nullptr && !IsTransactionControl(*spec) &&
+      cluster_->Route(session, *spec, argv, reply)) {
     return;
   }
   if (loaded && (spec->flags & kWrite) != 0 && persistence_ != nullptr) {
@@ -462,9 +494,7 @@ void Commands::Dispatch(net::Session& session, std::span<const std::string_view>
     // on), as Redis does after a failed AOF write. Only a restart clears it.
     Status broken = persistence_->WriteError();
     if (!broken.ok()) {
-      std::string message(kWalFailedErr);
-      for (char ch : broken.message()) message.push_back(ch == '\r' || ch == '\n' ? ' ' : ch);
-      reply.Error(message);
+      reply.Error(WalFailedMessage(broken));
       return;
     }
   }

@@ -10,7 +10,8 @@
 // table: a single-key command is atomic because it runs inside Table::Write with
 // the key's shard locked; RENAME and MSETNX lock all their keys' shards at once
 // (Table::WriteMulti); other multi-key commands (MSET, DEL, MGET, EXISTS) are atomic
-// per key only.
+// per key only. A MULTI/EXEC transaction holds the shards of all its keys for the
+// whole EXEC (daemon/transaction.h).
 //
 // Thread-safety: Execute may be called from many threads at once. The setters marked
 // "before serving" must not race with Execute; SetRequirePass may be called any time.
@@ -28,6 +29,7 @@
 #include <string_view>
 
 #include "daemon/tail_feed.h"
+#include "daemon/transaction.h"
 #include "net/server.h"
 #include "storage/db/db.h"
 #include "storage/table/table.h"
@@ -106,6 +108,13 @@ class Commands final : public net::CommandHandler {
   void SetPersistence(Persistence* persistence) { persistence_ = persistence; }
   Persistence* persistence() const { return loading() ? nullptr : persistence_; }
 
+  // Makes the table report its changes to this object's change sink (the WATCH
+  // registry, the grouping of a transaction's changes) and the sink pass them on to
+  // `log` (the data directory's db::Db; nullptr: in memory only). Without it WATCH
+  // sees no change. Call it before serving, or while loading() (the daemon: once
+  // recovery is done); "*log" must outlive its use.
+  void InstallChangeSink(table::MutationSink* log);
+
   // The cluster this node belongs to (cluster mode, -c); nullptr: none. Requests for
   // keys owned by other nodes are then routed there (ClusterNode::Route). Call before
   // serving, or while loading(); "*cluster" must outlive this object or be reset
@@ -135,6 +144,8 @@ class Commands final : public net::CommandHandler {
   // --- For the command handlers (daemon/cmd_*.cc) -------------------------------
 
   table::Table& table() { return *table_; }
+  WatchRegistry& watches() { return watches_; }
+  ChangeSink& change_sink() { return change_sink_; }
   const ServerFacts& facts() const { return facts_; }
   // nullptr when no server was set (tests).
   net::Server* server() const { return server_; }
@@ -170,6 +181,9 @@ class Commands final : public net::CommandHandler {
 
   // Read on every command, so kept apart from the password (which needs the mutex).
   std::atomic<bool> auth_required_{false};
+  WatchRegistry watches_;
+  ChangeSink change_sink_{&watches_};
+
   mutable std::mutex auth_mu_;
   std::string requirepass_;  // guarded by auth_mu_
 };

@@ -186,7 +186,7 @@ Status Daemon::Start() {
   }
   // From here on every change is logged. No command has written yet (they get
   // LOADING), and SetLoading(false) below publishes the sink to the event loops.
-  table_->SetMutationSink(persistence_.get());
+  commands_->InstallChangeSink(persistence_.get());
   commands_->SetPersistence(persistence_.get());
 
   if (config_.cluster) {

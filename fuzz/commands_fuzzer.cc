@@ -173,6 +173,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   table::Table table;
   daemon::Commands commands(&table);
+  commands.InstallChangeSink(nullptr);  // so that WATCH sees the writes
   if ((mode & 2) != 0) commands.SetRequirePass("secret");
   net::Session session;
   session.id = 1;

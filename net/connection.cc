@@ -346,6 +346,7 @@ ClientFacts Connection::Facts(int64_t now_us, int64_t now_ms) const {
   f.idle_s = (now_us - last_active_us_) / 1000000;
   f.monitor = session_.monitoring;
   f.dialect = session_.dialect;
+  f.multi = session_.command_state != nullptr ? session_.command_state->QueuedCommands() : -1;
   f.qbuf = in_end_ - in_start_;
   f.qbuf_free = in_capacity_ - in_end_;
   f.rbs = in_capacity_;

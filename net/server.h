@@ -67,6 +67,16 @@ class DeferredReply {
   uint64_t sequence_ = 0;  // which of the connection's deferred replies
 };
 
+// State the command layer keeps per connection and net/ does not interpret (the
+// daemon's MULTI queue and WATCHed keys, daemon/cmd_multi.cc). Destroyed with the
+// session, on its event-loop thread, so its destructor may unregister it from what
+// the command layer shares between connections.
+struct SessionState {
+  virtual ~SessionState() = default;
+  // CLIENT LIST's multi=: the commands queued since MULTI, or -1 outside MULTI.
+  virtual int64_t QueuedCommands() const { return -1; }
+};
+
 // What the command layer sees of a connection. Owned by the connection; lives as
 // long as it does; touched only on its event-loop thread.
 struct Session {
@@ -115,6 +125,8 @@ struct Session {
   // Set by the command layer when the connection becomes a feed (TAIL): only PING
   // and QUIT are accepted from then on. Released by the connection when it closes.
   std::shared_ptr<FeedLink> feed;
+  // The command layer's own state for this connection (nullptr until it needs one).
+  std::unique_ptr<SessionState> command_state;
 };
 
 // True while some connection is a monitor: the command layer then formats MONITOR
@@ -278,6 +290,7 @@ struct ClientFacts {
   bool reading = false;  // EPOLLIN wanted
   bool writing = false;  // EPOLLOUT wanted
   std::string cmd;       // Session::last_command
+  int64_t multi = -1;    // SessionState::QueuedCommands(): -1 outside MULTI
 };
 
 // Which connections CLIENT LIST and CLIENT KILL mean: every criterion given must

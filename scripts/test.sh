@@ -50,8 +50,10 @@ if [[ "${MEMENTO_SKIP_SANITIZERS:-0}" != 1 ]]; then
   # and split requests): a race in the daemon aborts it (halt_on_error) and fails it.
   # client_admin_test: CLIENT LIST/KILL and MONITOR reach connections on every loop;
   # daemon_lifecycle_test: clients served while the data loads (the loading flag).
+  # transactions_test: EXEC holding shards while other loops write; tail_test: the feed
+  # thread pushing to connections of every loop.
   tsan_tests=(hash_map_test table_test server_test wal_test bus_test cluster_test
-    client_admin_test daemon_lifecycle_test)
+    client_admin_test daemon_lifecycle_test transactions_test tail_test)
   cmake --build build-tsan -j"${jobs}" --target "${tsan_tests[@]}"
   echo "== tsan: tests"
   # detect_deadlocks=0: Table::Clear holds all 256 shard locks at once (so a FLUSH is
@@ -59,7 +61,7 @@ if [[ "${MEMENTO_SKIP_SANITIZERS:-0}" != 1 ]]; then
   # data-race detection is unaffected. Lock order is by shard index everywhere.
   export TSAN_OPTIONS=halt_on_error=1:detect_deadlocks=0
   (cd build-tsan && ctest --output-on-failure --no-tests=error -j"${jobs}" --timeout 600 \
-    -R '^(HashMap|Table|TableSink|Server|Wal|GroupCommit|Bus|SilentPeer|Cluster|ClientAdmin|DaemonLifecycle)')
+    -R '^(HashMap|Table|TableSink|Server|Wal|GroupCommit|Bus|SilentPeer|Cluster|ClientAdmin|DaemonLifecycle|Transactions|Tail)')
 fi
 
 # Fuzz smoke (fuzz/README.md): every libFuzzer target, built with clang under

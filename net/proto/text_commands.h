@@ -101,6 +101,11 @@ inline constexpr TextCommand kTextCommands[] = {
     {"lastsave", TextArgs::kWords, TextReplyShape::kLine},
     {"time", TextArgs::kWords, TextReplyShape::kBlock},
     {"tail", TextArgs::kWords, TextReplyShape::kFeed},
+    // Transactions: EXEC replies a count line, then one line per queued command
+    // (only one-line commands may be queued over text).
+    {"multi", TextArgs::kWords, TextReplyShape::kLine},
+    {"exec", TextArgs::kWords, TextReplyShape::kBlock},
+    {"discard", TextArgs::kWords, TextReplyShape::kLine},
     // The cluster
     {"cluster", TextArgs::kWords, TextReplyShape::kLine, kClusterSubcommands},
     {"clusterinfo", TextArgs::kWords, TextReplyShape::kBlock},

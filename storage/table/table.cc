@@ -164,6 +164,14 @@ void Table::WriteMulti(std::span<const std::string_view> keys, int64_t now_ms,
   // holding one shard lock at a time, that makes concurrent callers deadlock-free.
   std::sort(order.begin(), order.end());
   order.erase(std::unique(order.begin(), order.end()), order.end());
+  // Shards this thread holds through a Hold (a transaction's RENAME) stay as they are.
+  const internal::HeldShards* held = internal::t_held;
+  if (held != nullptr && held->table == this) {
+    order.erase(std::remove_if(order.begin(), order.end(),
+                               [held](size_t index) { return held->Has(index); }),
+                order.end());
+    assert(order.empty());  // a Hold covers every key its thread touches
+  }
   for (size_t index : order) shards_[index].mu.Lock();
   {
     // Slots live in raw storage: only Table may construct and destroy them.
@@ -216,7 +224,12 @@ size_t Table::Clear() MEMENTO_TSA(no_thread_safety_analysis) {
   // so that the kClear lands in the sink's order between whole writes.
   size_t removed = 0;
   std::vector<HashMap> doomed(shard_count_);
-  for (size_t i = 0; i < shard_count_; ++i) shards_[i].mu.Lock();
+  // Inside a transaction (FLUSHALL in MULTI) its Hold has every shard already.
+  const bool held = internal::t_held != nullptr && internal::t_held->table == this;
+  assert(!held || internal::t_held->all);
+  if (!held) {
+    for (size_t i = 0; i < shard_count_; ++i) shards_[i].mu.Lock();
+  }
   for (size_t i = 0; i < shard_count_; ++i) {
     Shard& shard = shards_[i];
     removed += shard.map.size();
@@ -234,7 +247,9 @@ size_t Table::Clear() MEMENTO_TSA(no_thread_safety_analysis) {
     m.reason = storage::ChangeReason::kFlush;
     sink_->OnMutation(m);
   }
-  for (size_t i = shard_count_; i > 0; --i) shards_[i - 1].mu.Unlock();
+  if (!held) {
+    for (size_t i = shard_count_; i > 0; --i) shards_[i - 1].mu.Unlock();
+  }
   return removed;
 }
 
@@ -249,7 +264,7 @@ size_t Table::ReclaimExpired(int64_t now_ms, size_t max_checks) {
   for (size_t visited = 0; visited < shard_count_; ++visited) {
     Shard& shard = shards_[index];
     if (shard.expires.load(std::memory_order_relaxed) > 0) {
-      MutexLock lock(&shard.mu);
+      internal::ShardLock lock(this, index, &shard.mu);
       if (!ReclaimShardLocked(shard, now_ms, max_checks, &checks, &bucket_budget, &removed)) {
         break;  // out of budget mid-shard: resume in this shard next time
       }
@@ -286,7 +301,7 @@ bool Table::ReclaimShardLocked(Shard& shard, int64_t now_ms, size_t max_checks, 
 void Table::ForEach(int64_t now_ms, const Visitor& fn) const {
   for (size_t i = 0; i < shard_count_; ++i) {
     const Shard& shard = shards_[i];
-    MutexLock lock(&shard.mu);
+    internal::ShardLock lock(this, i, &shard.mu);
     shard.map.ForEach([&](std::string_view key, const Entry& entry) {
       if (!entry.ExpiredAt(now_ms)) fn(key, entry);
     });
@@ -303,7 +318,7 @@ uint64_t Table::Scan(uint64_t cursor, size_t count_hint, int64_t now_ms, const V
   while (true) {
     {
       const Shard& shard = shards_[index];
-      MutexLock lock(&shard.mu);
+      internal::ShardLock lock(this, index, &shard.mu);
       if (shard.map.empty()) {
         bucket_cursor = 0;  // free: no visit charged, so empty shards are skipped fast
       } else {
@@ -331,11 +346,52 @@ void Table::SetExpiryListener(std::function<void(std::string_view key)> listener
   expiry_listener_ = std::move(listener);
 }
 
+// ---------------------------------------------------------------------------
+// Hold
+// ---------------------------------------------------------------------------
+
+Table::Hold::Hold(Table& table, std::span<const std::string_view> keys) : table_(table) {
+  held_.table = &table;
+  held_.held.assign(table.shard_count_, false);
+  for (std::string_view key : keys) held_.held[table.ShardIndex(Hash64(key))] = true;
+  LockHeld();
+}
+
+Table::Hold::Hold(Table& table) : table_(table) {
+  held_.table = &table;
+  held_.all = true;
+  LockHeld();
+}
+
+void Table::Hold::LockHeld() MEMENTO_TSA(no_thread_safety_analysis) {
+  const internal::HeldShards* outer = internal::t_held;
+  if (outer != nullptr) {
+    // Nested (FLUSHALL inside EXEC): the outer Hold must cover what this one asks.
+    assert(outer->table == &table_);
+    assert(outer->all || !held_.all);
+    inert_ = true;
+    return;
+  }
+  // Increasing index order, as WriteMulti and Clear.
+  for (size_t i = 0; i < table_.shard_count_; ++i) {
+    if (held_.Has(i)) table_.shards_[i].mu.Lock();
+  }
+  internal::t_held = &held_;
+}
+
+Table::Hold::~Hold() MEMENTO_TSA(no_thread_safety_analysis) {
+  if (inert_) return;
+  internal::t_held = nullptr;
+  for (size_t i = table_.shard_count_; i > 0; --i) {
+    if (held_.Has(i - 1)) table_.shards_[i - 1].mu.Unlock();
+  }
+}
+
 size_t Table::MemoryUsage() const {
   size_t total = sizeof(*this) + shard_count_ * sizeof(Shard);
   for (size_t i = 0; i < shard_count_; ++i) {
     const Shard& shard = shards_[i];
-    MutexLock lock(&shard.mu);
+    internal::ShardLock lock(this, i, &shard.mu);
     total += shard.map.MemoryUsage() + shard.value_bytes;
   }
   return total;

@@ -18,6 +18,12 @@
 // shard mutex held: they must be short and must NOT call into the same Table (the
 // mutex is not recursive; a second key may live in the same shard).
 //
+// Transactions (MULTI/EXEC, daemon/cmd_multi.cc) hold a set of shards, or all of
+// them, for a whole sequence of commands (Table::Hold): while a Hold is alive on a
+// thread, that thread's own Read/Write/WriteMulti/Clear/ForEach/Scan/MemoryUsage skip
+// locking the shards it holds (the mutex is not recursive). The cost when nobody
+// holds: one thread_local load per lock.
+//
 // Locking choice: std::mutex, not a reader-writer lock (Read may erase an expired
 // entry, and the critical sections are a hash lookup long, where a shared_mutex's
 // extra atomic traffic costs more than it saves) and not a spinlock (the daemon
@@ -26,6 +32,7 @@
 #pragma once
 
 #include <atomic>
+#include <cassert>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -34,6 +41,7 @@
 #include <span>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "common/hash.h"
 #include "storage/mutation.h"
@@ -76,6 +84,37 @@ struct alignas(64) Shard {
   std::atomic<size_t> size{0};
   std::atomic<size_t> expires{0};
   std::atomic<uint64_t> expired{0};
+};
+
+class Hold;
+// The shards this thread holds through a Table::Hold (nullptr: none).
+struct HeldShards {
+  const void* table = nullptr;
+  bool all = false;
+  std::vector<bool> held;  // by shard index, when !all
+  bool Has(size_t index) const { return all || held[index]; }
+};
+inline thread_local const HeldShards* t_held = nullptr;
+
+// Locks a shard unless this thread holds it already through a Table::Hold.
+class MEMENTO_TSA(scoped_lockable) ShardLock {
+ public:
+  ShardLock(const void* table, size_t index, Mutex* mu) MEMENTO_TSA(acquire_capability(mu))
+      MEMENTO_TSA(no_thread_safety_analysis)
+      : mu_(t_held != nullptr && t_held->table == table && t_held->Has(index) ? nullptr : mu) {
+    // Invariant: inside a Hold only held shards are touched (the transaction locked
+    // every shard its commands name); locking another one here could deadlock.
+    assert(mu_ == nullptr || t_held == nullptr || t_held->table != table);
+    if (mu_ != nullptr) mu_->Lock();
+  }
+  ~ShardLock() MEMENTO_TSA(release_capability()) MEMENTO_TSA(no_thread_safety_analysis) {
+    if (mu_ != nullptr) mu_->Unlock();
+  }
+  ShardLock(const ShardLock&) = delete;
+  ShardLock& operator=(const ShardLock&) = delete;
+
+ private:
+  Mutex* const mu_;
 };
 
 }  // namespace internal
@@ -159,7 +198,7 @@ class Table {
   decltype(auto) Read(std::string_view key, int64_t now_ms, Fn&& fn) {
     const uint64_t hash = Hash64(key);
     internal::Shard& shard = ShardFor(hash);
-    internal::MutexLock lock(&shard.mu);
+    internal::ShardLock lock(this, ShardIndex(hash), &shard.mu);
     const Entry* entry = FindLiveLocked(shard, key, hash, now_ms);
     return std::forward<Fn>(fn)(entry);
   }
@@ -170,7 +209,7 @@ class Table {
   decltype(auto) Write(std::string_view key, int64_t now_ms, Fn&& fn) {
     const uint64_t hash = Hash64(key);
     internal::Shard& shard = ShardFor(hash);
-    internal::MutexLock lock(&shard.mu);
+    internal::ShardLock lock(this, ShardIndex(hash), &shard.mu);
     // Declared after `lock`, so ~Slot publishes the counters before unlocking.
     Slot slot(&shard, key, hash, FindLiveLocked(shard, key, hash, now_ms), sink_);
     return std::forward<Fn>(fn)(slot);
@@ -237,10 +276,37 @@ class Table {
 
   size_t shard_count() const { return shard_count_; }
 
+  // Holds shards of this table for the calling thread until destroyed, so that a
+  // sequence of operations (a MULTI/EXEC transaction) runs with no other thread's
+  // change to those shards in between. The thread's own operations on held shards
+  // skip their locking; it must not touch keys of shards it does not hold (asserted)
+  // and must hold no other lock of this table (Read/Write callbacks) when it creates
+  // a Hold. Shards are locked in increasing index order, as WriteMulti and Clear
+  // lock them: deadlock-free with every other method. A Hold created while this
+  // thread holds one already (of the same table) is inert: it must ask for a subset
+  // (asserted), e.g. FLUSHALL inside a transaction that holds every shard.
+  class Hold {
+   public:
+    // The shards of `keys` (duplicates allowed).
+    Hold(Table& table, std::span<const std::string_view> keys);
+    // Every shard (commands without declared keys: FLUSH, KEYS, DBSIZE, INFO...).
+    explicit Hold(Table& table);
+    ~Hold();
+    Hold(const Hold&) = delete;
+    Hold& operator=(const Hold&) = delete;
+
+   private:
+    void LockHeld();
+    Table& table_;
+    internal::HeldShards held_;
+    bool inert_ = false;
+  };
+
  private:
-  internal::Shard& ShardFor(uint64_t hash) const {
-    return shards_[shard_bits_ == 0 ? 0 : hash >> (64 - shard_bits_)];
+  size_t ShardIndex(uint64_t hash) const {
+    return shard_bits_ == 0 ? 0 : hash >> (64 - shard_bits_);
   }
+  internal::Shard& ShardFor(uint64_t hash) const { return shards_[ShardIndex(hash)]; }
 
   // Returns key's entry, or nullptr if absent; an entry expired at now_ms is removed
   // (RemoveExpiredLocked) and reported as absent.

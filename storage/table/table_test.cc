@@ -4,6 +4,8 @@
 
 #include <atomic>
 #include <charconv>
+#include <chrono>
+#include <span>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -616,6 +618,56 @@ TEST_F(TableSinkTest, ConcurrentWritesAndClearStayOrdered) {
   std::map<std::string, std::string> actual;
   table_.ForEach(100, [&](std::string_view k, const Entry& e) { actual[std::string(k)] = e.value; });
   EXPECT_EQ(replayed, actual);
+}
+
+}  // namespace
+}  // namespace memento::table
+
+namespace memento::table {
+namespace {
+
+// Table::Hold: another thread's write to a held key waits until the Hold ends, while
+// the holding thread reads and writes its keys (and clears, holding every shard)
+// without deadlocking on its own locks.
+TEST(TableHoldTest, OtherThreadsWaitWhileTheOwnerWorks) {
+  Table table;
+  const std::vector<std::string_view> keys = {"a", "b", "c"};
+  std::atomic<bool> written{false};
+  std::thread other;
+  {
+    Table::Hold hold(table, keys);
+    other = std::thread([&] {
+      table.Write("b", kNow, [&](Slot& slot) { slot.Create(kNow)->value = "other"; });
+      written = true;
+    });
+    table.Write("a", kNow, [](Slot& slot) { slot.Create(kNow)->value = "1"; });
+    table.Write("b", kNow, [](Slot& slot) { slot.Create(kNow)->value = "2"; });
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    EXPECT_FALSE(written.load());  // "b"'s shard is held
+    table.WriteMulti(std::vector<std::string_view>{"a", "c"}, kNow,
+                     [](std::span<Slot* const> slots) { slots[1]->Create(kNow)->value = "3"; });
+    EXPECT_EQ(table.Read("b", kNow, [](const Entry* e) { return e->value; }), "2");
+  }
+  other.join();
+  EXPECT_TRUE(written.load());
+  EXPECT_EQ(table.Read("b", kNow, [](const Entry* e) { return e->value; }), "other");
+  EXPECT_EQ(table.Read("c", kNow, [](const Entry* e) { return e->value; }), "3");
+}
+
+TEST(TableHoldTest, HoldingEveryShardAllowsClearAndIteration) {
+  Table table;
+  table.Write("x", kNow, [](Slot& slot) { slot.Create(kNow)->value = "1"; });
+  Table::Hold hold(table);
+  size_t seen = 0;
+  table.ForEach(kNow, [&](std::string_view, const Entry&) { ++seen; });
+  EXPECT_EQ(seen, 1u);
+  EXPECT_GT(table.MemoryUsage(), 0u);
+  {
+    Table::Hold nested(table);  // FLUSHALL inside EXEC: inert
+    EXPECT_EQ(table.Clear(), 1u);
+  }
+  EXPECT_EQ(table.Scan(0, 10, kNow, [](std::string_view, const Entry&) {}), 0u);
+  EXPECT_EQ(table.Size(), 0u);
 }
 
 }  // namespace

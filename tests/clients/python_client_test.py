@@ -120,6 +120,61 @@ def check_pipeline(r):
     expect("mixed pipeline, third INCR", 2, results[2])
 
 
+def check_transaction_pipeline(r):
+    # redis-py's default pipeline wraps the commands in MULTI/EXEC (issue 14).
+    r.delete("py:txn", "py:txncount")
+    p = r.pipeline()
+    p.set("py:txn", "x")
+    p.incr("py:txncount")
+    p.get("py:txn")
+    expect("MULTI/EXEC pipeline", [True, 1, b"x"], p.execute())
+    # A runtime error stays in its slot; redis-py raises it after the EXEC ran.
+    p = r.pipeline()
+    p.incr("py:txn")
+    p.incr("py:txncount")
+    try:
+        p.execute()
+        raise AssertionError("INCR of a string inside MULTI did not raise")
+    except redis.ResponseError as e:
+        expect("the runtime error", True, "not an integer" in str(e))
+    expect("the rest of the transaction ran", b"2", r.get("py:txncount"))
+    # An unknown command queued aborts the whole transaction.
+    p = r.pipeline()
+    p.set("py:txn", "y")
+    p.execute_command("NOSUCHCOMMAND")
+    try:
+        p.execute()
+        raise AssertionError("EXECABORT was not raised")
+    except redis.ResponseError as e:
+        expect("EXECABORT", True, "EXECABORT" in str(e) or "unknown command" in str(e))
+    expect("nothing of the aborted transaction ran", b"x", r.get("py:txn"))
+
+
+def check_watch(r):
+    # Optimistic locking as redis-py documents it: WATCH, read, MULTI, write, EXEC.
+    r.set("py:w", "10")
+
+    def add_five(pipe):
+        current = int(pipe.get("py:w"))
+        pipe.multi()
+        pipe.set("py:w", current + 5)
+
+    expect("transaction() with WATCH", [True], r.transaction(add_five, "py:w"))
+    expect("the watched value", b"15", r.get("py:w"))
+    other = redis.Redis(connection_pool=r.connection_pool)
+    with r.pipeline() as pipe:
+        pipe.watch("py:w")
+        other.set("py:w", "changed")
+        pipe.multi()
+        pipe.set("py:w", "mine")
+        try:
+            pipe.execute()
+            raise AssertionError("WatchError was not raised")
+        except redis.WatchError:
+            pass
+    expect("the other client's write stays", b"changed", r.get("py:w"))
+
+
 def check_getdel(r):
     r.set("py:gd", "v")
     expect("GETDEL", b"v", r.getdel("py:gd"))

@@ -597,3 +597,47 @@ TEST_F(ClusterTest, RedisCliWorksAgainstAnyNode) {
 
 }  // namespace
 }  // namespace memento::testing
+
+namespace memento::testing {
+namespace {
+
+// Transactions in a cluster (daemon/cmd_multi.cc): keys of one slot run on the node
+// that owns it; keys of two slots get CROSSSLOT at queue time (and EXECABORT); a
+// transaction whose slot another node owns is refused (not forwarded, docs/cluster.md).
+TEST_F(ClusterTest, TransactionsRunOnTheirSlotsOwnerOnly) {
+  Client c = cluster_->Connect(1);
+  const std::string a = "{" + KeyOn(1, 3, "tag") + "}.a";
+  const std::string b = "{" + KeyOn(1, 3, "tag") + "}.b";
+  ASSERT_EQ(cluster::KeySlot(a), cluster::KeySlot(b));
+  ASSERT_EQ(OwnerOf(a, 3), 1);
+  EXPECT_EQ(RespCall(c, {"MULTI"}), "+OK");
+  EXPECT_EQ(RespCall(c, {"SET", a, "1"}), "+QUEUED");
+  EXPECT_EQ(RespCall(c, {"INCR", b}), "+QUEUED");
+  EXPECT_EQ(RespCall(c, {"EXEC"}), "[+OK,:1]");
+  // Two slots of this node: CROSSSLOT when queued, then EXECABORT.
+  std::string other;
+  for (int i = 0; other.empty() || cluster::KeySlot(other) == cluster::KeySlot(a); ++i) {
+    other = KeyOn(1, 3, "other" + std::to_string(i));
+  }
+  EXPECT_EQ(RespCall(c, {"MULTI"}), "+OK");
+  EXPECT_EQ(RespCall(c, {"SET", a, "2"}), "+QUEUED");
+  EXPECT_EQ(RespCall(c, {"SET", other, "2"}), "-CROSSSLOT Keys in request don't hash to the same slot");
+  EXPECT_EQ(RespCall(c, {"EXEC"}), "-EXECABORT Transaction discarded because of previous errors.");
+  EXPECT_EQ(RespCall(c, {"GET", a}), "$1");
+  // Another node's slot: refused, saying where to run it.
+  const std::string remote = KeyOn(2, 3, "remote");
+  EXPECT_EQ(RespCall(c, {"MULTI"}), "+OK");
+  EXPECT_THAT(RespCall(c, {"SET", remote, "1"}),
+              StartsWith("-ERR the transaction's keys hash to slot " +
+                         std::to_string(cluster::KeySlot(remote)) + ", served by node node2"));
+  EXPECT_EQ(RespCall(c, {"EXEC"}), "-EXECABORT Transaction discarded because of previous errors.");
+  // Commands that reach every node cannot be queued.
+  EXPECT_EQ(RespCall(c, {"MULTI"}), "+OK");
+  EXPECT_THAT(RespCall(c, {"DBSIZE"}), StartsWith("-ERR 'dbsize' reaches every node"));
+  EXPECT_EQ(RespCall(c, {"DISCARD"}), "+OK");
+  EXPECT_THAT(RespCall(c, {"WATCH", remote}), StartsWith("-ERR WATCH of a key served by another"));
+  EXPECT_EQ(RespCall(c, {"WATCH", a}), "+OK");
+}
+
+}  // namespace
+}  // namespace memento::testing

@@ -160,6 +160,23 @@ const checks = {
     expect('SCAN without MATCH misses no key', [], missed);
     expect('SCAN without MATCH returns DBSIZE keys', await r.dbsize(), every.size);
   },
+
+  async multi(r) {
+    // ioredis's multi(): MULTI, the commands, EXEC; [error, result] per command.
+    await r.del('js:txn', 'js:txncount');
+    const results = await r.multi().set('js:txn', 'x').incr('js:txncount').get('js:txn').exec();
+    expect('multi().exec()', [[null, 'OK'], [null, 1], [null, 'x']], results);
+    const mixed = await r.multi().incr('js:txn').incr('js:txncount').exec();
+    assert.ok(mixed[0][0] instanceof Error, 'a runtime error stays in its slot');
+    expect('the rest of the transaction ran', [null, 2], mixed[1]);
+    // WATCH: another client's write makes EXEC return null.
+    const other = r.duplicate();
+    await r.watch('js:txn');
+    await other.set('js:txn', 'changed');
+    expect('EXEC after a watched key changed', null, await r.multi().set('js:txn', 'mine').exec());
+    expect('the other client\'s write stays', 'changed', await r.get('js:txn'));
+    other.disconnect();
+  },
 };
 
 async function main() {
