@@ -92,7 +92,8 @@ void ChangeSink::OnMutation(const storage::Mutation& mutation) {
   if (t_unit != nullptr) {
     // The views die with the write: keep copies until EndUnit.
     t_unit->push_back({mutation.type, std::string(mutation.key), std::string(mutation.value),
-                       mutation.created_ms, mutation.expire_ms});
+                       mutation.created_ms, mutation.expire_ms, mutation.number,
+                       mutation.reason});
     return;
   }
   if (table::MutationSink* log = log_.load(std::memory_order_acquire)) log->OnMutation(mutation);
@@ -108,13 +109,12 @@ void ChangeSink::EndUnit() {
   std::vector<Buffered>& unit = *t_unit;
   t_unit = nullptr;
   table::MutationSink* log = log_.load(std::memory_order_acquire);
-  // NOT YET ONE UNIT IN THE LOG. The changes are handed over here, together, in
-  // order, with the transaction's shards still held; but one by one, as separate
-  // records: a crash can leave a torn tail holding only the first of them. Once the
-  // WAL's unit record exists (the `delta` work: Wal::AppendUnit, and a db::Db method
-  // taking several changes that replay all or nothing), replace this loop with one
-  // call to it with `unit`.
-  if (log != nullptr) {
+  // ONE unit record: the log replays all of the transaction's changes or none of them
+  // (storage/wal, docs/formats/wal.md "Units"), with the shards still held so the log's
+  // order is the table's.
+  if (log != nullptr && !unit.empty()) {
+    std::vector<storage::Mutation> views;
+    views.reserve(unit.size());
     for (const Buffered& b : unit) {
       storage::Mutation m;
       m.type = b.type;
@@ -122,8 +122,11 @@ void ChangeSink::EndUnit() {
       m.value = b.value;
       m.created_ms = b.created_ms;
       m.expire_ms = b.expire_ms;
-      log->OnMutation(m);
+      m.number = b.number;
+      m.reason = b.reason;
+      views.push_back(m);
     }
+    log->OnUnit(views);
   }
   unit.clear();
 }

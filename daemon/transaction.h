@@ -105,11 +105,9 @@ class WatchRegistry {
 // Logging a transaction as one unit: EXEC calls BeginUnit() once it holds its shards
 // and EndUnit() before it releases them; the changes in between are collected here,
 // on the executing thread, in order, and EndUnit() hands the whole group to the log at
-// one point, before any other thread can change those keys. Today the log has no unit
-// record, so EndUnit() appends the changes one by one: NOT yet all-or-nothing across a
-// crash (a torn tail can keep the first changes of a transaction and lose the rest).
-// When the WAL's unit record lands (Wal::AppendUnit / a Db method for several changes
-// that replay all or nothing), EndUnit() is the one place to call it.
+// one point, before any other thread can change those keys, as ONE unit record
+// (MutationSink::OnUnit: db::Db writes a wal kUnit, replayed all or nothing; a unit
+// torn by a crash is dropped whole, docs/formats/wal.md "Units").
 class ChangeSink final : public table::MutationSink {
  public:
   explicit ChangeSink(WatchRegistry* registry) : registry_(registry) {}
@@ -133,6 +131,8 @@ class ChangeSink final : public table::MutationSink {
     std::string value;
     int64_t created_ms;
     int64_t expire_ms;
+    int64_t number;  // a delta's offset or integer (storage::Mutation::number)
+    storage::ChangeReason reason;
   };
 
  private:

@@ -86,17 +86,24 @@ void Db::OnMutation(const storage::Mutation& mutation) {
 
 void Db::BeginUnit() { ++t_unit.depth; }
 
+void Db::OnUnit(std::span<const storage::Mutation> changes) {
+  if (t_unit.depth > 0) {
+    for (const storage::Mutation& m : changes) OnMutation(m);
+    return;
+  }
+  if (changes.empty()) return;
+  Result<uint64_t> lsn = wal_->AppendUnit(changes);
+  if (!lsn.ok()) {
+    t_append_failed = true;
+    return;
+  }
+  t_pending_lsn = *lsn;
+  writes_since_checkpoint_.fetch_add(changes.size(), std::memory_order_relaxed);
+}
+
 void Db::EndUnit() {
   if (t_unit.depth == 0 || --t_unit.depth > 0) return;
-  if (!t_unit.changes.empty()) {
-    Result<uint64_t> lsn = wal_->AppendUnit(t_unit.changes);
-    if (lsn.ok()) {
-      t_pending_lsn = *lsn;
-      writes_since_checkpoint_.fetch_add(t_unit.changes.size(), std::memory_order_relaxed);
-    } else {
-      t_append_failed = true;
-    }
-  }
+  OnUnit(t_unit.changes);
   t_unit.changes.clear();
   t_unit.bytes.clear();
 }

@@ -30,6 +30,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <thread>
 #include <vector>
@@ -98,6 +99,10 @@ class Db final : public table::MutationSink {
   // CommitRound(). A failed append (the log's sticky error) is remembered too, so
   // the round's replies are not sent.
   void OnMutation(const storage::Mutation& mutation) override;
+  // table::MutationSink: the changes as ONE log record (wal::Wal::AppendUnit), replayed
+  // all or nothing; this thread's CommitRound waits for it. Inside BeginUnit/EndUnit
+  // they join the open unit.
+  void OnUnit(std::span<const storage::Mutation> changes) override;
 
   // Units: BeginUnit() ... EndUnit() on one thread makes every change the table reports
   // on that thread in between ONE log record (wal::Wal::AppendUnit): recovery and every

@@ -63,6 +63,12 @@ class MutationSink {
  public:
   virtual ~MutationSink() = default;
   virtual void OnMutation(const storage::Mutation& mutation) = 0;
+  // Several changes that must replay all or nothing (a transaction's, handed on by a
+  // sink in front of the log). The log (db::Db) writes them as one unit record; this
+  // default passes them on one by one. Not called by the Table itself.
+  virtual void OnUnit(std::span<const storage::Mutation> changes) {
+    for (const storage::Mutation& m : changes) OnMutation(m);
+  }
 };
 
 namespace internal {

@@ -402,15 +402,19 @@ TEST_F(TransactionsTest, NoClientSeesAStateBetweenATransactionsCommands) {
             "[$" + std::to_string(kRounds) + ",$" + std::to_string(kRounds) + "]");
 }
 
-// A transaction's writes are in the log: after a restart they are all there.
+// A transaction's writes are in the log (one unit record): after a restart they are
+// all there, deltas on existing keys (INCRBY, APPEND: logged as the change) included.
 TEST_F(TransactionsTest, ExecutedTransactionSurvivesARestart) {
   {
     Client c;
     ASSERT_TRUE(c.Connect(daemon_.port()));
+    EXPECT_EQ(RespCall(c, {"SET", "p4", "35"}), "+OK");
+    EXPECT_EQ(RespCall(c, {"SET", "p5", "ab"}), "+OK");
     c.Send(Resp({"MULTI"}) + Resp({"SET", "p1", "a"}) + Resp({"INCRBY", "p2", "7"}) +
-           Resp({"DEL", "p3"}) + Resp({"EXEC"}));
-    for (int r = 0; r < 4; ++r) RawReply(c);
-    EXPECT_EQ(RawReply(c), "*3\r\n+OK\r\n:7\r\n:0\r\n");
+           Resp({"DEL", "p3"}) + Resp({"INCRBY", "p4", "7"}) + Resp({"APPEND", "p5", "c"}) +
+           Resp({"EXEC"}));
+    for (int r = 0; r < 6; ++r) RawReply(c);
+    EXPECT_EQ(RawReply(c), "*5\r\n+OK\r\n:7\r\n:0\r\n:42\r\n:3\r\n");
   }
   ASSERT_TRUE(daemon_.Signal(SIGKILL));
   daemon_.Wait();
@@ -418,7 +422,7 @@ TEST_F(TransactionsTest, ExecutedTransactionSurvivesARestart) {
   ASSERT_TRUE(again.Start({"-p", "0", "--data-dir", dir_.path()})) << again.Log();
   Client c;
   ASSERT_TRUE(c.Connect(again.port()));
-  EXPECT_EQ(RespCall(c, {"MGET", "p1", "p2"}), "[$a,$7]");
+  EXPECT_EQ(RespCall(c, {"MGET", "p1", "p2", "p4", "p5"}), "[$a,$7,$42,$abc]");
 }
 
 }  // namespace
