@@ -235,6 +235,12 @@ void Auth(Context& c);
 void Hello(Context& c);
 void Client(Context& c);
 void Monitor(Context& c);
+// cmd_tail.cc
+void Tail(Context& c);
+// The reply to any command but PING and QUIT on a TAIL connection, as Redis's in
+// subscribed mode: "ERR Can't execute 'get': only PING / QUIT are allowed in this
+// context".
+void RefuseOnFeed(proto::ReplyBuilder& reply, const CommandSpec& spec);
 void Shutdown(Context& c);
 void Command(Context& c);
 void ConfigCommand(Context& c);  // CONFIG (not Config: that is the settings struct)

@@ -342,6 +342,13 @@ void ConfigSet(Context& c) {
 // Connection
 
 void Ping(Context& c) {
+  if (c.session.feed != nullptr) {
+    // On a TAIL feed, as Redis in subscribed mode: ["pong", message or ""].
+    c.reply.ArrayHeader(2);
+    c.reply.Bulk("pong");
+    c.reply.Bulk(c.argv.size() == 2 ? c.argv[1] : std::string_view());
+    return;
+  }
   if (c.argv.size() == 2) {
     c.reply.Bulk(c.argv[1]);
   } else {
@@ -609,6 +616,9 @@ void Info(Context& c) {
     field("wal_fsync", wal::SyncPolicyName(p->options().fsync));
     field("wal_last_lsn", std::to_string(ps.last_lsn));
     field("wal_durable_lsn", std::to_string(ps.durable_lsn));
+    field("wal_oldest_lsn", std::to_string(ps.oldest_lsn));
+    field("wal_retention_bytes", std::to_string(p->options().wal_retention_bytes));
+    field("tail_subscribers", std::to_string(ps.subscribers));
     field("wal_sync_calls", std::to_string(ps.wal_sync_calls));
     field("aof_last_write_status", ps.wal_error.empty() ? "ok" : "err");
     field("wal_error", ps.wal_error);

@@ -224,6 +224,11 @@ constexpr CommandSpec kCommandTable[] = {
     {"monitor", Exactly(1), kNone, Monitor, 0, kAdmin | kNoScript | kLoading | kStale, 0, 0, 0,
      {"server", "1.0.0", "Turns the connection into a feed of every command the server runs.",
       ""}},
+    {"tail", Exactly(3), Exactly(3), Tail, 0, kReadOnly | kNoScript, 0, 0, 0,
+     {"server", "memento",
+      "Turns the connection into a feed of the durable changes after from-lsn whose key "
+      "matches the pattern.",
+      "pattern from-lsn"}},
     {"command", AtLeast(1), kNone, Command, 0, kLoading | kStale, 0, 0, 0,
      {"server", "2.8.13", "Describes the commands: (all), COUNT, LIST, INFO, DOCS.",
       "[subcommand [argument ...]]"}},
@@ -431,6 +436,11 @@ void Commands::Dispatch(net::Session& session, std::span<const std::string_view>
   const bool loaded = !loading();
   if (!loaded && !RunsWhileLoading(*spec, argv)) {
     reply.Error(resp ? kLoadingErr : kLoadingText);
+    return;
+  }
+  // A TAIL connection is a feed: as Redis in subscribed mode, only PING and QUIT.
+  if (session.feed != nullptr && spec->handler != Ping && spec->handler != Quit) {
+    RefuseOnFeed(reply, *spec);
     return;
   }
   // As Redis 7, a monitor (a replica there) may not read or write keys; it is

@@ -27,6 +27,7 @@
 #include <string>
 #include <string_view>
 
+#include "daemon/tail_feed.h"
 #include "net/server.h"
 #include "storage/db/db.h"
 #include "storage/table/table.h"
@@ -143,6 +144,9 @@ class Commands final : public net::CommandHandler {
   const ServerFacts& facts() const { return facts_; }
   // nullptr when no server was set (tests).
   net::Server* server() const { return server_; }
+  // The TAIL connections (daemon/tail_feed.h). The daemon stops it before the
+  // persistence closes.
+  TailFeed& tail_feed() { return tail_feed_; }
   const std::function<void(bool)>& shutdown_handler() const { return shutdown_; }
   void NoteHit() { hits_.fetch_add(1, std::memory_order_relaxed); }
   void NoteMiss() { misses_.fetch_add(1, std::memory_order_relaxed); }
@@ -167,6 +171,7 @@ class Commands final : public net::CommandHandler {
   std::atomic<uint16_t> listening_port_{0};
   std::atomic<bool> loading_{false};
   uint64_t max_change_bytes_ = db::kMaxChangeBytes;
+  TailFeed tail_feed_;
   std::atomic<uint64_t> hits_{0};
   std::atomic<uint64_t> misses_{0};
 

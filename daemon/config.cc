@@ -58,6 +58,7 @@ constexpr IntRange kPortRange{0, 65535, "a port"};
 constexpr IntRange kIntervalRange{0, 86400 * 365, "a number of seconds"};
 constexpr IntRange kWritesRange{0, int64_t{1} << 40, "a number of writes"};
 constexpr IntRange kSegmentRange{int64_t{1} << 16, int64_t{1} << 34, "a segment size"};
+constexpr IntRange kRetentionRange{0, int64_t{1} << 30, "a size in MiB"};
 constexpr IntRange kThreadsRange{0, kMaxThreads, "a thread count"};
 constexpr IntRange kMaxLineRange{static_cast<int64_t>(kMinMaxLine),
                                  static_cast<int64_t>(kMaxMaxLine), "a line limit"};
@@ -231,6 +232,9 @@ constexpr Setting kSettings[] = {
     {"storage.wal_segment_bytes", "", "", "BYTES", Kind::kInteger, &kSegmentRange,
      StoreInt<&Config::wal_segment_bytes>, ShowInt<&Config::wal_segment_bytes>,
      "size at which the log starts a new segment"},
+    {"storage.wal_retention_mb", "", "", "MIB", Kind::kInteger, &kRetentionRange,
+     StoreInt<&Config::wal_retention_mb>, ShowInt<&Config::wal_retention_mb>,
+     "log kept after a checkpoint, for TAIL; 0: only what recovery needs"},
     {"cluster.enabled", "-c", "", "", Kind::kSwitch, nullptr, StoreBool<&Config::cluster>,
      ShowBool<&Config::cluster>, "run as a cluster node"},
     {"cluster.name", "-i", "", "NAME", Kind::kString, nullptr, StoreString<&Config::node_name>,

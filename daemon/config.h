@@ -81,6 +81,7 @@ struct Config {
   int snapshot_interval_s = 60;         // --snapshot-interval S  storage.snapshot_interval_s
   int64_t snapshot_after_writes = 1000000;  // storage.snapshot_after_writes
   int64_t wal_segment_bytes = 64 << 20;     // storage.wal_segment_bytes
+  int64_t wal_retention_mb = 1024;          // storage.wal_retention_mb
   // [cluster]
   bool cluster = false;     // -c               cluster.enabled
   std::string node_name;    // -i NAME          cluster.name

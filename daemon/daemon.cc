@@ -158,6 +158,7 @@ Status Daemon::Start() {
   persistence_options.wal_segment_bytes = static_cast<uint64_t>(config_.wal_segment_bytes);
   persistence_options.snapshot_interval_s = config_.snapshot_interval_s;
   persistence_options.snapshot_after_writes = static_cast<uint64_t>(config_.snapshot_after_writes);
+  persistence_options.wal_retention_bytes = static_cast<uint64_t>(config_.wal_retention_mb) << 20;
   // A failed log leaves changes in the table that the log may not hold: stop serving
   // (as Redis exits when an fsync fails at appendfsync always), without a final
   // checkpoint (the snapshot must not get ahead of the log), exit status 1.
@@ -252,6 +253,8 @@ void Daemon::Stop() {
   }
   cv_.notify_all();
   if (reaper_.joinable()) reaper_.join();
+  // The TAIL feeds hold subscriptions of the Db: released before it closes.
+  if (commands_) commands_->tail_feed().Stop();
   if (persistence_) {
     // After the server: no request runs any more. Syncs the log and takes a final
     // checkpoint.

@@ -319,6 +319,10 @@ void Connection::QueueMonitorLines(const std::string& lines) {
   std::string* target = held_.empty() ? &out_ : &held_.back().after;
   target->append(lines);
   if (!held_.empty()) held_bytes_ += lines.size();
+  if (session_.feed != nullptr) {
+    session_.feed->delivered.fetch_add(lines.size(), std::memory_order_relaxed);
+    session_.feed->unsent.store(pending_output(), std::memory_order_relaxed);
+  }
   if (output_over_limit()) OverOutputLimit();
 }
 
@@ -547,6 +551,9 @@ bool Connection::Flush() {
     out_.erase(0, out_sent_);
     out_sent_ = 0;
   }
+  if (session_.feed != nullptr) {
+    session_.feed->unsent.store(pending_output(), std::memory_order_relaxed);
+  }
   return true;
 }
 
@@ -619,6 +626,7 @@ void Connection::Close(bool graceful) {
     monitors_->Remove(session_.id);
     session_.monitoring = false;
   }
+  session_.feed.reset();  // its feeder stops (TAIL)
   // Unread input at close() makes the kernel reset the connection and drop unsent
   // bytes; take in what is already there (bounded) to avoid that in the common case.
   if (graceful && !peer_eof_) (void)DiscardInput(kDiscardBudget);

@@ -10,6 +10,7 @@
 // The handler is called concurrently from every event-loop thread.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -36,6 +37,16 @@ enum class Dialect : uint8_t {
 
 class ReplyMailbox;
 class MonitorFeed;
+
+// A connection that another thread feeds (TAIL, daemon/tail_feed.h) through its
+// loop's mailbox (ReplyMailbox::PostMonitorLines, as MONITOR lines): how far behind
+// its socket is, so that the feeder paces itself (it reads the change log later)
+// instead of filling the output buffer up to max_output_buffer. The connection
+// updates it; the feeder holds a weak_ptr: expired means the connection closed.
+struct FeedLink {
+  std::atomic<uint64_t> delivered{0};  // feed bytes the loop has queued to the connection
+  std::atomic<uint64_t> unsent{0};     // the connection's unsent output bytes (last seen)
+};
 
 // A reply the CommandHandler finishes after Execute() returned, from any thread: the
 // reply of a request forwarded to another cluster node. Obtained with DeferReply().
@@ -100,6 +111,10 @@ struct Session {
   // command layer), published to the monitors by the connection after each batch of
   // requests: one post per monitor per batch rather than per request.
   std::string monitor_lines;
+
+  // Set by the command layer when the connection becomes a feed (TAIL): only PING
+  // and QUIT are accepted from then on. Released by the connection when it closes.
+  std::shared_ptr<FeedLink> feed;
 };
 
 // True while some connection is a monitor: the command layer then formats MONITOR

@@ -42,13 +42,16 @@ if [[ "${MEMENTO_SKIP_SANITIZERS:-0}" != 1 ]]; then
 
   # ThreadSanitizer (clang) over the concurrency tests: the sharded table, the event
   # loops, the durability barrier and deferred replies, the write-ahead log's group
-  # commit, the cluster bus.
+  # commit, the cluster bus, the connection registry, start-up while loading.
   echo "== tsan: configure and build in build-tsan"
   cmake -S . -B build-tsan -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DMEMENTO_BUILD_TESTS=ON -DMEMENTO_SANITIZE=thread "${launcher[@]}" >/dev/null
   # cluster_test starts real TSan-built daemons (three nodes, both protocols, forwarded
   # and split requests): a race in the daemon aborts it (halt_on_error) and fails it.
-  tsan_tests=(hash_map_test table_test server_test wal_test bus_test cluster_test)
+  # client_admin_test: CLIENT LIST/KILL and MONITOR reach connections on every loop;
+  # daemon_lifecycle_test: clients served while the data loads (the loading flag).
+  tsan_tests=(hash_map_test table_test server_test wal_test bus_test cluster_test
+    client_admin_test daemon_lifecycle_test)
   cmake --build build-tsan -j"${jobs}" --target "${tsan_tests[@]}"
   echo "== tsan: tests"
   # detect_deadlocks=0: Table::Clear holds all 256 shard locks at once (so a FLUSH is
@@ -56,7 +59,7 @@ if [[ "${MEMENTO_SKIP_SANITIZERS:-0}" != 1 ]]; then
   # data-race detection is unaffected. Lock order is by shard index everywhere.
   export TSAN_OPTIONS=halt_on_error=1:detect_deadlocks=0
   (cd build-tsan && ctest --output-on-failure --no-tests=error -j"${jobs}" --timeout 600 \
-    -R '^(HashMap|Table|TableSink|Server|Wal|GroupCommit|Bus|SilentPeer|Cluster)')
+    -R '^(HashMap|Table|TableSink|Server|Wal|GroupCommit|Bus|SilentPeer|Cluster|ClientAdmin|DaemonLifecycle)')
 fi
 
 # Fuzz smoke (fuzz/README.md): every libFuzzer target, built with clang under

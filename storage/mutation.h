@@ -21,6 +21,18 @@ enum class MutationType : uint8_t {
   kClear = 4,   // every key is gone (FLUSH)
 };
 
+// Why a change happened. In memory only: it is NOT written to the log (a kDelete
+// from an expiry and one from DEL look the same on disk, docs/formats/wal.md), so
+// readers of the log files learn it only from the Wal's ring of recent reasons
+// (storage/wal/wal.h, Wal::ReadFrom). kFlush goes with kClear, kCommand with the rest.
+enum class ChangeReason : uint8_t {
+  kCommand = 0,      // a client's command (SET, DEL, EXPIRE...)
+  kExpiry = 1,       // the key's TTL passed (Table's lazy or background removal)
+  kEviction = 2,     // memory pressure (not produced yet)
+  kReplication = 3,  // applied from a primary (not produced yet)
+  kFlush = 4,        // FLUSHALL / FLUSHDB
+};
+
 // Views into memory owned by the producer; valid only as long as it says.
 struct Mutation {
   MutationType type = MutationType::kPut;
@@ -28,6 +40,7 @@ struct Mutation {
   std::string_view value;  // kPut
   int64_t created_ms = 0;  // kPut: ms since epoch
   int64_t expire_ms = -1;  // kPut, kExpire: absolute ms since epoch, -1 = none
+  ChangeReason reason = ChangeReason::kCommand;  // in memory only (see above)
 };
 
 }  // namespace memento::storage

@@ -35,6 +35,8 @@ enum class TextReplyShape : uint8_t {
   kGetp,        // "key: ..." then 3 lines, or one line ("(null)", an error)
   kNone,        // no reply: the server closes the connection
   kUnframable,  // nested arrays: a count line cannot be told from a value line
+  kFeed,        // TAIL: a block as kBlock, then one line per change for as long as
+                // the connection lives
   kResp,        // not a text command: answered in RESP2, as Redis answers an inline
                 // command (docs/protocol.md, "One port, two protocols")
 };
@@ -98,6 +100,7 @@ inline constexpr TextCommand kTextCommands[] = {
     {"bgsave", TextArgs::kWords, TextReplyShape::kLine},
     {"lastsave", TextArgs::kWords, TextReplyShape::kLine},
     {"time", TextArgs::kWords, TextReplyShape::kBlock},
+    {"tail", TextArgs::kWords, TextReplyShape::kFeed},
     // The cluster
     {"cluster", TextArgs::kWords, TextReplyShape::kLine, kClusterSubcommands},
     {"clusterinfo", TextArgs::kWords, TextReplyShape::kBlock},

@@ -1,5 +1,8 @@
 #include "storage/db/db.h"
 
+#include <algorithm>
+#include <cstdint>
+#include <string>
 #include <utility>
 
 #include "common/clock.h"
@@ -165,7 +168,10 @@ Status Db::CheckpointLocked() {
   Status s = wal_->Sync();
   const uint64_t from = snapshot_->lsn();
   const uint64_t to = wal_->durable_lsn();
-  if (s.ok()) s = FoldLogIntoSnapshot(wal_.get(), snapshot_.get(), to);
+  if (s.ok()) {
+    s = FoldLogIntoSnapshot(wal_.get(), snapshot_.get(), to, {}, /*remove_segments=*/false);
+  }
+  if (s.ok()) s = RemoveUnneededSegments();
   const int64_t took = MonotonicMicros() - started;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -185,6 +191,46 @@ Status Db::CheckpointLocked() {
   }
   checkpoint_running_.store(false);
   return s;
+}
+
+Status Db::RemoveUnneededSegments() {
+  std::lock_guard<std::mutex> lock(subs_mu_);
+  uint64_t pinned = UINT64_MAX;
+  for (const Subscription* sub : subs_) pinned = std::min(pinned, sub->cursor());
+  const uint64_t up_to =
+      RemovableUpTo(wal_->Segments(), snapshot_->lsn(), pinned, options_.wal_retention_bytes);
+  return wal_->RemoveSegmentsUpTo(up_to);
+}
+
+// ---------------------------------------------------------------------------
+// The change stream
+
+Result<std::unique_ptr<Subscription>> Db::Subscribe(uint64_t from_lsn) {
+  std::lock_guard<std::mutex> lock(subs_mu_);
+  {
+    std::lock_guard<std::mutex> state(mu_);
+    if (closed_) return Status::NotSupported("the database is closed");
+  }
+  const uint64_t oldest = wal_->oldest_lsn();
+  const uint64_t last = wal_->last_lsn();
+  if (from_lsn == 0) from_lsn = oldest - 1;
+  if (from_lsn + 1 < oldest) {
+    return Status::NotFound("from-lsn " + std::to_string(from_lsn) +
+                            " is older than the oldest retained change " +
+                            std::to_string(oldest));
+  }
+  if (from_lsn > last) {
+    return Status::InvalidArgument("from-lsn " + std::to_string(from_lsn) +
+                                   " is past the last change " + std::to_string(last));
+  }
+  std::unique_ptr<Subscription> sub(new Subscription(this, from_lsn));
+  subs_.push_back(sub.get());
+  return sub;
+}
+
+void Db::Unsubscribe(Subscription* subscription) {
+  std::lock_guard<std::mutex> lock(subs_mu_);
+  std::erase(subs_, subscription);
 }
 
 void Db::CheckpointerLoop() {
@@ -223,6 +269,7 @@ Status Db::Close(bool final_checkpoint) {
     closed_ = true;
     stop_ = true;
   }
+  stream_closed_.store(true);
   cv_.notify_all();
   if (checkpointer_.joinable()) checkpointer_.join();
   Status s;
@@ -247,11 +294,16 @@ DbStats Db::Stats() const {
     Status e = WriteError();
     if (!e.ok()) out.wal_error = e.ToString();
   }
+  if (wal_ != nullptr) out.oldest_lsn = wal_->oldest_lsn();
   if (snapshot_ != nullptr) out.snapshot_lsn = snapshot_->lsn();
   out.checkpoints = checkpoints_.load();
   out.last_checkpoint_ms = last_checkpoint_ms_.load();
   out.last_checkpoint_micros = last_checkpoint_micros_.load();
   out.checkpoint_in_progress = checkpoint_running_.load();
+  {
+    std::lock_guard<std::mutex> subs(subs_mu_);
+    out.subscribers = subs_.size();
+  }
   std::lock_guard<std::mutex> lock(mu_);
   out.checkpoint_error = checkpoint_error_;
   return out;

@@ -39,9 +39,11 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "common/result.h"
 #include "common/status.h"
+#include "storage/db/change_stream.h"
 #include "storage/db/data_dir_lock.h"
 #include "storage/db/recovery.h"
 #include "storage/snapshot/snapshot_store.h"
@@ -58,6 +60,10 @@ struct DbOptions {
   uint64_t wal_segment_bytes = 64ull << 20;
   int snapshot_interval_s = 60;              // 0: no timer
   uint64_t snapshot_after_writes = 1000000;  // 0: no count trigger
+  // storage.wal_retention_mb: log segments the snapshot covers are still kept while
+  // the newer ones hold less than this many bytes, for the change stream (TAIL from
+  // an older LSN). 0: only what recovery needs. Subscribers keep theirs in any case.
+  uint64_t wal_retention_bytes = 1024ull << 20;
   // The directory's exclusive lock, if the caller took it already (the daemon does,
   // before anything else); else Open takes it, with DaemonLockOptions().
   std::unique_ptr<DataDirLock> lock;
@@ -79,6 +85,8 @@ struct DbStats {
   uint64_t last_lsn = 0;
   uint64_t durable_lsn = 0;
   uint64_t snapshot_lsn = 0;
+  uint64_t oldest_lsn = 0;  // the oldest change the log still holds (Subscribe's floor)
+  uint64_t subscribers = 0;
   uint64_t checkpoints = 0;
   int64_t last_checkpoint_ms = 0;      // wall clock of the last successful checkpoint
   int64_t last_checkpoint_micros = 0;  // how long it took
@@ -133,6 +141,15 @@ class Db final : public table::MutationSink {
   // the destructor, after the snapshot is closed (lock_ is destroyed last).
   Status Close(bool final_checkpoint = true);
 
+  // The change stream (change_stream.h): a subscriber of every change with LSN >
+  // from_lsn, in log order (from_lsn 0: from the oldest retained change). Errors:
+  //   NotFound         "from-lsn N is older than the oldest retained change M": the
+  //                    segments holding N + 1 are gone (retention);
+  //   InvalidArgument  "from-lsn N is past the last change L" (another data set?);
+  //   NotSupported     the Db is closed.
+  // The Subscription must be destroyed before the Db.
+  Result<std::unique_ptr<Subscription>> Subscribe(uint64_t from_lsn);
+
   DbStats Stats() const;
   const DbOptions& options() const { return options_; }
 
@@ -143,6 +160,11 @@ class Db final : public table::MutationSink {
   void Fail(const Status& reason);
   Status FailureStatus() const;
   Status CheckpointLocked();  // REQUIRES: checkpoint_mu_ held
+  // Deletes the log segments that neither recovery, nor the retention, nor a
+  // subscriber needs.
+  Status RemoveUnneededSegments();
+  friend class Subscription;
+  void Unsubscribe(Subscription* subscription);
 
   const DbOptions options_;  // without the lock (moved to lock_)
   std::unique_ptr<DataDirLock> lock_;
@@ -159,6 +181,12 @@ class Db final : public table::MutationSink {
   alignas(64) std::atomic<uint64_t> committed_lsn_{0};
   std::atomic<bool> failed_{false};
   std::once_flag failure_reported_;
+
+  // The live subscriptions. Held across Subscribe's floor check and a segment
+  // removal, so that no subscriber's segment is deleted under it.
+  mutable std::mutex subs_mu_;
+  std::vector<Subscription*> subs_;  // guarded by subs_mu_
+  std::atomic<bool> stream_closed_{false};  // Close() began: subscribers stop
 
   std::mutex checkpoint_mu_;  // one checkpoint at a time
   std::atomic<bool> checkpoint_running_{false};

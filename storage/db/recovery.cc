@@ -1,5 +1,6 @@
 #include "storage/db/recovery.h"
 
+#include <algorithm>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -69,7 +70,8 @@ Result<Recovered> Recover(const RecoveryOptions& options, table::Table* table) {
 }
 
 Status FoldLogIntoSnapshot(wal::Wal* wal, snapshot::SnapshotStore* snapshot, uint64_t up_to_lsn,
-                           const std::function<void(uint64_t records)>& on_batch) {
+                           const std::function<void(uint64_t records)>& on_batch,
+                           bool remove_segments) {
   const uint64_t from = snapshot->lsn();
   if (up_to_lsn <= from) return Status::OK();
   ChangeFold fold;
@@ -98,8 +100,22 @@ Status FoldLogIntoSnapshot(wal::Wal* wal, snapshot::SnapshotStore* snapshot, uin
         return Status::OK();
       });
   if (s.ok() && batch_records != 0) s = commit();
-  if (s.ok()) s = wal->RemoveSegmentsUpTo(snapshot->lsn());
+  if (s.ok() && remove_segments) s = wal->RemoveSegmentsUpTo(snapshot->lsn());
   return s;
+}
+
+uint64_t RemovableUpTo(const std::vector<wal::SegmentSummary>& segments, uint64_t covered_lsn,
+                       uint64_t pinned_lsn, uint64_t keep_bytes) {
+  uint64_t limit = std::min(covered_lsn, pinned_lsn);
+  if (keep_bytes == 0 || segments.empty()) return limit;
+  // Walk back from the newest segment until the ones after segment i hold keep_bytes:
+  // i and everything older may go, i.e. every LSN below segment i + 1's first.
+  uint64_t after = 0;
+  for (size_t i = segments.size() - 1; i > 0; --i) {
+    after += segments[i].bytes;
+    if (after >= keep_bytes) return std::min(limit, segments[i].first_lsn - 1);
+  }
+  return std::min<uint64_t>(limit, segments.front().first_lsn - 1);  // keep them all
 }
 
 }  // namespace memento::db

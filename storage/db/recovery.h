@@ -19,6 +19,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "common/result.h"
 #include "common/status.h"
@@ -74,9 +75,20 @@ Result<Recovered> Recover(const RecoveryOptions& options, table::Table* table);
 // crash at any point leaves the snapshot at a batch boundary plus the whole log after
 // it: recovery gives the same data. `on_batch` (may be empty) is called after each
 // committed batch with the number of records folded so far.
+// `remove_segments` false: the segments are left for the caller (the Db, which keeps
+// what its retention and its subscribers need: RemovableUpTo).
 // REQUIRES: records up to up_to_lsn are durable in the log (wal->durable_lsn() >=
 // up_to_lsn); one caller at a time.
 Status FoldLogIntoSnapshot(wal::Wal* wal, snapshot::SnapshotStore* snapshot, uint64_t up_to_lsn,
-                           const std::function<void(uint64_t records)>& on_batch = {});
+                           const std::function<void(uint64_t records)>& on_batch = {},
+                           bool remove_segments = true);
+
+// Retention (storage.wal_retention_mb): the highest LSN whose segments may go, for
+// wal::Wal::RemoveSegmentsUpTo. A segment may go once the snapshot covers it
+// (covered_lsn), no subscriber still needs it (pinned_lsn: the lowest subscriber
+// cursor, UINT64_MAX for none) and the segments after it hold at least keep_bytes
+// (keep_bytes 0: only what recovery needs is kept). `segments` oldest first.
+uint64_t RemovableUpTo(const std::vector<wal::SegmentSummary>& segments, uint64_t covered_lsn,
+                       uint64_t pinned_lsn, uint64_t keep_bytes);
 
 }  // namespace memento::db

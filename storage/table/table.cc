@@ -131,6 +131,7 @@ void Table::RemoveExpiredLocked(Shard& shard, std::string_view key, uint64_t has
     storage::Mutation m;
     m.type = storage::MutationType::kDelete;
     m.key = key;
+    m.reason = storage::ChangeReason::kExpiry;
     sink_->OnMutation(m);
   }
   shard.map.Erase(key, hash);
@@ -217,6 +218,7 @@ size_t Table::Clear() MEMENTO_TSA(no_thread_safety_analysis) {
   if (sink_ != nullptr) {
     storage::Mutation m;
     m.type = storage::MutationType::kClear;
+    m.reason = storage::ChangeReason::kFlush;
     sink_->OnMutation(m);
   }
   for (size_t i = shard_count_; i > 0; --i) shards_[i - 1].mu.Unlock();

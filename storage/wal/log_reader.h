@@ -69,6 +69,15 @@ class Reader {
   // file, the offset and what is wrong. REQUIRES: ReadHeader returned OK.
   bool ReadRecord(Record* record);
 
+  // Continues reading at `offset`, where the record with LSN next_lsn starts: a
+  // cursor that read this segment before (Wal::ReadFrom) skips what it has seen.
+  // REQUIRES: ReadHeader returned OK; offset is good_end() of an earlier Reader of the
+  // same file, next_lsn its next_lsn().
+  void ResumeAt(uint64_t offset, uint64_t next_lsn) {
+    pos_ = good_end_ = offset;
+    next_lsn_ = next_lsn;
+  }
+
   End end() const { return end_; }
   const Status& status() const { return status_; }
   // Offset just past the last good record (or the header): where the damage starts,

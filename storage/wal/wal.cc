@@ -152,6 +152,7 @@ Result<uint64_t> Wal::Append(const storage::Mutation& m) {
   const size_t start = BeginRecord(&buf_);
   EncodeMutation(m, &buf_);
   FinishRecord(&buf_, start, lsn, RecordType::kMutation);
+  NoteReason(lsn, m.reason);
   ++stats_.records_appended;
   if (buf_.size() >= options_.flush_buffer_bytes && !flusher_kicked_) {
     flusher_kicked_ = true;
@@ -332,6 +333,16 @@ void Wal::FlusherLoop() {
 // ---------------------------------------------------------------------------------
 
 Status Wal::ReadRecords(uint64_t after_lsn, uint64_t up_to_lsn, const ReplayFn& fn) {
+  ReadPosition pos;
+  pos.next_lsn = after_lsn + 1;
+  Status s = ReadFrom(&pos, up_to_lsn, SIZE_MAX, fn);
+  // For the checkpointer a missing segment is damage, not a reader left behind.
+  if (s.IsNotFound()) return Status::Corruption(options_.dir + ": " + std::string(s.message()));
+  return s;
+}
+
+Status Wal::ReadFrom(ReadPosition* pos, uint64_t up_to_lsn, size_t max_records,
+                     const ReplayFn& fn, size_t max_bytes) {
   std::vector<SegmentInfo> segments;
   uint64_t limit = 0;
   {
@@ -339,9 +350,18 @@ Status Wal::ReadRecords(uint64_t after_lsn, uint64_t up_to_lsn, const ReplayFn& 
     segments.assign(segments_.begin(), segments_.end());
     limit = std::min(up_to_lsn, written_lsn_);
   }
-  uint64_t next = after_lsn + 1;  // the LSN fn must see next
-  for (size_t i = 0; i < segments.size() && next <= limit; ++i) {
-    if (i + 1 < segments.size() && segments[i + 1].first_lsn <= next) continue;
+  if (pos->next_lsn > limit || max_records == 0) return Status::OK();
+  if (segments.empty() || pos->next_lsn < segments.front().first_lsn) {
+    return Status::NotFound("LSN " + Str(pos->next_lsn) + " is no longer in the log (oldest " +
+                            Str(segments.empty() ? limit + 1 : segments.front().first_lsn) +
+                            ")");
+  }
+  // The segment holding next_lsn: the last one starting at or before it.
+  size_t i = 0;
+  while (i + 1 < segments.size() && segments[i + 1].first_lsn <= pos->next_lsn) ++i;
+  size_t delivered = 0;
+  size_t bytes = 0;
+  for (; i < segments.size(); ++i) {
     const std::string path = SegmentPath(segments[i].number);
     Result<uint64_t> size = fs_->GetFileSize(path);
     if (!size.ok()) return size.status();
@@ -350,27 +370,92 @@ Status Wal::ReadRecords(uint64_t after_lsn, uint64_t up_to_lsn, const ReplayFn& 
     Reader reader(file->get(), *size, path);
     SegmentHeader header;
     MEMENTO_RETURN_IF_ERROR(reader.ReadHeader(&header));
-    if (header.first_lsn > next) {
-      return Status::Corruption(path + ": starts at LSN " + Str(header.first_lsn) +
-                                ", but LSN " + Str(next) + " is needed");
+    if (header.first_lsn > pos->next_lsn) {
+      return Status::Corruption(path + ": starts at LSN " + Str(header.first_lsn) + ", but LSN " +
+                                Str(pos->next_lsn) + " is needed");
+    }
+    // Where this reader stopped last time (else: skip from the segment's start).
+    if (pos->segment == segments[i].number && pos->offset != 0) {
+      reader.ResumeAt(pos->offset, pos->next_lsn);
     }
     Reader::Record record;
     storage::Mutation mutation;
-    while (next <= limit && reader.ReadRecord(&record)) {
-      if (record.lsn < next) continue;
+    while (pos->next_lsn <= limit && delivered < max_records && bytes < max_bytes &&
+           reader.ReadRecord(&record)) {
+      if (record.lsn < pos->next_lsn) continue;
       if (Status d = DecodeMutation(record.payload, &mutation); !d.ok()) {
         return Status::Corruption(path + " at offset " + Str(record.offset) + ": " +
                                   std::string(d.message()));
       }
+      bytes += record.payload.size();
+      mutation.reason = ReasonOf(record.lsn, mutation.type);
       MEMENTO_RETURN_IF_ERROR(fn(record.lsn, mutation));
-      ++next;
+      pos->next_lsn = record.lsn + 1;
+      pos->segment = segments[i].number;
+      pos->offset = reader.good_end();
+      ++delivered;
     }
-    if (next <= limit && reader.end() != Reader::End::kEof) return reader.status();
+    if (pos->next_lsn > limit || delivered >= max_records || bytes >= max_bytes) {
+      return Status::OK();
+    }
+    if (reader.end() != Reader::End::kEof) return reader.status();
   }
-  if (next <= limit) {
-    return Status::Corruption(options_.dir + ": the log ends before LSN " + Str(next));
+  return Status::Corruption(options_.dir + ": the log ends before LSN " + Str(pos->next_lsn));
+}
+
+void Wal::NoteReason(uint64_t lsn, storage::ChangeReason reason) {
+  // Only the unusual reasons are noted: a slot holding another LSN reads as kCommand.
+  if (reason == storage::ChangeReason::kCommand || reason == storage::ChangeReason::kFlush) return;
+  reasons_[lsn % kReasonRing].store(lsn << 8 | static_cast<uint8_t>(reason),
+                                    std::memory_order_relaxed);
+}
+
+storage::ChangeReason Wal::ReasonOf(uint64_t lsn, storage::MutationType type) const {
+  if (type == storage::MutationType::kClear) return storage::ChangeReason::kFlush;
+  const uint64_t noted = reasons_[lsn % kReasonRing].load(std::memory_order_relaxed);
+  if (noted >> 8 != lsn) return storage::ChangeReason::kCommand;
+  return static_cast<storage::ChangeReason>(noted & 0xff);
+}
+
+uint64_t Wal::FeedLsnLocked() const {
+  // After a failure only what was synced counts (WaitFor acknowledges no more).
+  if (options_.sync_policy == SyncPolicy::kNo && error_.ok()) return written_lsn_;
+  return durable_lsn_;
+}
+
+uint64_t Wal::feed_lsn() const {
+  MutexLock lock(&mu_);
+  return FeedLsnLocked();
+}
+
+uint64_t Wal::WaitFeedPast(uint64_t lsn, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  MutexLock lock(&mu_);
+  // Every I/O batch and background sync signals io_done_.
+  while (FeedLsnLocked() <= lsn && !closed_ && error_.ok()) {
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= deadline) break;
+    io_done_.WaitFor(deadline - now);
   }
-  return Status::OK();
+  return FeedLsnLocked();
+}
+
+uint64_t Wal::oldest_lsn() const {
+  MutexLock lock(&mu_);
+  return segments_.empty() ? last_lsn_ + 1 : std::min(segments_.front().first_lsn, last_lsn_ + 1);
+}
+
+std::vector<SegmentSummary> Wal::Segments() const {
+  std::vector<SegmentSummary> out;
+  {
+    MutexLock lock(&mu_);
+    for (const SegmentInfo& s : segments_) out.push_back({s.number, s.first_lsn, 0});
+  }
+  for (SegmentSummary& s : out) {
+    Result<uint64_t> size = fs_->GetFileSize(SegmentPath(s.number));
+    if (size.ok()) s.bytes = *size;
+  }
+  return out;
 }
 
 Status Wal::RemoveSegmentsUpTo(uint64_t lsn) {

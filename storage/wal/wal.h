@@ -44,6 +44,7 @@
 // other call. ReadRecords and RemoveSegmentsUpTo are meant for one checkpointer thread.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -52,6 +53,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <vector>
 
 #include "common/result.h"
 #include "common/status.h"
@@ -156,6 +158,21 @@ std::string SegmentFileName(uint64_t number);
 // Parses a segment file name; false for anything else (including *.dropped).
 bool ParseSegmentFileName(std::string_view name, uint64_t* number);
 
+// Where a reader of the log stands (Wal::ReadFrom): the next LSN it wants, and, once
+// it has read some, the segment and offset where that record starts.
+struct ReadPosition {
+  uint64_t next_lsn = 1;
+  uint64_t segment = 0;  // 0: not known yet (found from the segments' first LSNs)
+  uint64_t offset = 0;
+};
+
+// One segment of the log, for retention decisions.
+struct SegmentSummary {
+  uint64_t number = 0;
+  uint64_t first_lsn = 0;  // its first record's LSN (it holds first_lsn..next's - 1)
+  uint64_t bytes = 0;      // file size
+};
+
 class Wal {
  public:
   // Opens (creating if needed) the log in options.dir and recovers it: replays every
@@ -201,6 +218,30 @@ class Wal {
   // Returns Corruption if the records in that range are not all there.
   Status ReadRecords(uint64_t after_lsn, uint64_t up_to_lsn, const ReplayFn& fn);
 
+  // For change-stream readers (any number, any thread): calls fn for the records from
+  // pos->next_lsn on, in LSN order, up to up_to_lsn (clipped to what is written) and
+  // at most max_records (and no more once the payloads delivered reach max_bytes), then
+  // leaves *pos after the last one delivered. Reads the
+  // segment files (resuming at pos's offset, so a reader that keeps up reads each
+  // record once). Returns NotFound if pos->next_lsn is older than the oldest segment
+  // (removed), Corruption if the records are not all there.
+  Status ReadFrom(ReadPosition* pos, uint64_t up_to_lsn, size_t max_records, const ReplayFn& fn,
+                  size_t max_bytes = SIZE_MAX);
+
+  // The last LSN a change-stream reader may see: what survives a crash. kAlways and
+  // kEverySec: durable_lsn() (fdatasync returned); kNo: what was handed to write(2)
+  // (the kernel decides when it reaches the disk; nothing later is ever promised).
+  uint64_t feed_lsn() const;
+  // Blocks until feed_lsn() > lsn, the log is closed or failed, or `timeout` passes.
+  // Returns feed_lsn().
+  uint64_t WaitFeedPast(uint64_t lsn, std::chrono::milliseconds timeout);
+
+  // The LSN of the oldest record the segment files hold (the first LSN of the oldest
+  // segment; a log with no records: last_lsn() + 1).
+  uint64_t oldest_lsn() const;
+  // Every segment, oldest first, with its size (for retention).
+  std::vector<SegmentSummary> Segments() const;
+
   // For the checkpointer: deletes the oldest segments whose records all have
   // LSN <= lsn (a snapshot covering lsn is durable), oldest first, then syncs the
   // directory. The segment being written is never deleted.
@@ -243,6 +284,11 @@ class Wal {
   void BackgroundSync() MEMENTO_REQUIRES(mu_);
   void SetStickyError(const Status& cause) MEMENTO_REQUIRES(mu_);
   void FlusherLoop();
+  uint64_t FeedLsnLocked() const MEMENTO_REQUIRES(mu_);
+  // The reasons ring (see reasons_). NoteReason: REQUIRES mu_ (called by Append before
+  // the record can be written, so a reader never finds the record without its reason).
+  void NoteReason(uint64_t lsn, storage::ChangeReason reason) MEMENTO_REQUIRES(mu_);
+  storage::ChangeReason ReasonOf(uint64_t lsn, storage::MutationType type) const;
 
   const Options options_;
   FileSystem* const fs_;
@@ -273,6 +319,13 @@ class Wal {
   // The batch being written: owned by the I/O token holder, accessed without mu_.
   // Swapped with buf_ so both keep their capacity (no allocation in steady state).
   std::string io_buf_;
+
+  // Why the last kReasonRing changes happened, when not kCommand: slot lsn % size
+  // holds lsn << 8 | reason. The log records do not carry the reason (format v1), so
+  // a reader of the files (ReadFrom) learns it here; for an older LSN, or after a
+  // restart, an expiry's kDelete reads as kCommand (a kClear is always kFlush).
+  static constexpr size_t kReasonRing = size_t{1} << 16;
+  std::unique_ptr<std::atomic<uint64_t>[]> reasons_{new std::atomic<uint64_t>[kReasonRing]()};
 
   internal::Mutex remove_mu_;  // serialises RemoveSegmentsUpTo
   std::thread flusher_;

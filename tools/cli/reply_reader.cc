@@ -219,7 +219,7 @@ Result<std::optional<Reply>> ReplyReader::NextText(TextShape shape) {
     if (text_remaining_ < 0) {
       // The first line decides how many follow.
       text_remaining_ = 0;
-      if (shape == TextShape::kBlock) {
+      if (shape == TextShape::kBlock || shape == TextShape::kFeed) {
         std::optional<int64_t> n = ParseInteger(line);
         if (n && *n >= 0) text_remaining_ = *n;
       } else if (shape == TextShape::kGetp && line.starts_with("key: ")) {

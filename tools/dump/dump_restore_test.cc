@@ -479,12 +479,14 @@ size_t CheckWriterPrefixes(const Data& d) {
   return total;
 }
 
-// Checkpoints every 2,000 writes and 64 KiB log segments: the checkpointer folds the
-// log into the snapshot and deletes segments while the dumps read.
+// Checkpoints every 2,000 writes and 64 KiB log segments, no log retention: the
+// checkpointer folds the log into the snapshot and deletes segments while the dumps
+// read.
 TEST_F(DumpRestoreTest, DumpWhileClientsWriteIsAConsistentPrefix) {
   DaemonProcess source;
   Start(&source, Dir("src"),
-        "snapshot_after_writes = 2000\nwal_segment_bytes = 65536\nsnapshot_interval_s = 1\n");
+        "snapshot_after_writes = 2000\nwal_segment_bytes = 65536\nsnapshot_interval_s = 1\n"
+        "wal_retention_mb = 0\n");
   Writers writers(source.port());
   std::vector<std::string> files;
   uint64_t previous_lsn = 0;
