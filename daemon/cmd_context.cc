@@ -76,6 +76,16 @@ void ReplyLines(Context& c, std::span<const std::string> lines) {
   c.reply.Bulk(text);
 }
 
+bool ChangeFits(const Context& c, uint64_t key_bytes, uint64_t value_bytes) {
+  return key_bytes + value_bytes <= c.commands.max_change_bytes();
+}
+
+std::string ChangeTooLargeError(uint64_t bytes, uint64_t limit) {
+  return "ERR change of " + std::to_string(bytes) +
+         " bytes (key + value) exceeds the write-ahead log's limit of " +
+         std::to_string(limit) + " bytes per change";
+}
+
 table::Entry* StoreValue(table::Slot& slot, int64_t now_ms, std::string_view value) {
   const table::Entry* old = std::as_const(slot).entry();
   // Keep the old buffer unless it would waste more than the value itself (a key

@@ -168,6 +168,17 @@ table::Entry* StoreValue(table::Slot& slot, int64_t now_ms, std::string_view val
 // Values may not grow beyond Redis's proto-max-bulk-len default (512 MiB).
 inline constexpr uint64_t kMaxValueBytes = uint64_t{512} << 20;
 
+// The write-ahead log's limit on one change (db::kMaxChangeBytes, lowered in tests by
+// Commands::SetMaxChangeBytes): a change the log cannot hold is refused before it
+// touches the table, or it would be served from memory and gone after a restart.
+// Commands::Dispatch refuses a write request whose arguments (the name excluded) add
+// up to more; a command whose result can outgrow its arguments (APPEND, PREPEND,
+// SETRANGE, RENAME) checks the result with ChangeFits before changing anything.
+bool ChangeFits(const Context& c, uint64_t key_bytes, uint64_t value_bytes);
+// "ERR change of N bytes (key + value) exceeds the write-ahead log's limit of M bytes
+// per change".
+std::string ChangeTooLargeError(uint64_t bytes, uint64_t limit);
+
 // Before a command runs (after its checks): records it as the session's last
 // command (CLIENT LIST's cmd=, "client|list" for a subcommand) and, while someone
 // monitors and `feed_monitors`, appends its MONITOR line to session.monitor_lines

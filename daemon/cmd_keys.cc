@@ -146,8 +146,9 @@ void Rename(Context& c) {
   // Both shards locked at once (Table::WriteMulti orders the locks), so no reader
   // ever sees the key under both names or under neither. The entry moves whole:
   // value, creation time and expiry.
-  enum class Outcome { kNoSuchKey, kTargetExists, kRenamed };
+  enum class Outcome { kNoSuchKey, kTargetExists, kTooLarge, kRenamed };
   Outcome outcome = Outcome::kNoSuchKey;
+  uint64_t value_bytes = 0;
   const std::string_view keys[] = {from, to};
   c.table().WriteMulti(keys, c.now_ms, [&](std::span<Slot* const> slots) {
     Slot& from_slot = *slots[0];
@@ -155,6 +156,12 @@ void Rename(Context& c) {
     if (std::as_const(from_slot).entry() == nullptr) return;
     if (nx && std::as_const(to_slot).entry() != nullptr) {
       outcome = Outcome::kTargetExists;
+      return;
+    }
+    // The new name may be longer than the old: the logged change must still fit.
+    value_bytes = std::as_const(from_slot).entry()->value.size();
+    if (!ChangeFits(c, to.size(), value_bytes)) {
+      outcome = Outcome::kTooLarge;
       return;
     }
     Entry* source = from_slot.Mutate();
@@ -170,6 +177,9 @@ void Rename(Context& c) {
       break;
     case Outcome::kTargetExists:
       c.reply.Integer(0);
+      break;
+    case Outcome::kTooLarge:
+      c.reply.Error(ChangeTooLargeError(to.size() + value_bytes, c.commands.max_change_bytes()));
       break;
     case Outcome::kRenamed:
       if (nx) {

@@ -354,10 +354,16 @@ void AppendPrepend(Context& c) {
   const bool prepend = c.spec.variant < 0;
   const std::string_view piece = c.argv[2];
   size_t length = 0;
+  std::string too_large;
   const char* error = c.table().Write(c.argv[1], c.now_ms, [&](Slot& slot) -> const char* {
     const Entry* old = std::as_const(slot).entry();
     if (old != nullptr && old->value.size() + piece.size() > kMaxValueBytes) {
       return kStringTooLongErr;
+    }
+    const uint64_t grown = (old != nullptr ? old->value.size() : 0) + piece.size();
+    if (!ChangeFits(c, slot.key().size(), grown)) {
+      too_large = ChangeTooLargeError(slot.key().size() + grown, c.commands.max_change_bytes());
+      return too_large.c_str();
     }
     if (old == nullptr) {
       // A missing key is created, as Redis's APPEND does (logged as a kPut).
@@ -438,6 +444,11 @@ void SetRange(Context& c) {
     }
     if (new_end > kMaxValueBytes) {
       c.reply.Error(kStringTooLongErr);
+      return;
+    }
+    const uint64_t size = std::max<uint64_t>(new_end, old != nullptr ? old->value.size() : 0);
+    if (!ChangeFits(c, slot.key().size(), size)) {
+      c.reply.Error(ChangeTooLargeError(slot.key().size() + size, c.commands.max_change_bytes()));
       return;
     }
     // Logged as the range alone (kSetRange); a missing key is created first (the new

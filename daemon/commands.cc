@@ -498,6 +498,16 @@ void Commands::Dispatch(net::Session& session, std::span<const std::string_view>
       return;
     }
   }
+  if ((spec->flags & kWrite) != 0) {
+    // The one check of a write's size against the log's record limit (see
+    // ChangeFits): a change the log cannot hold must not reach the table.
+    uint64_t bytes = 0;
+    for (size_t i = 1; i < argv.size(); ++i) bytes += argv[i].size();
+    if (bytes > max_change_bytes_) {
+      reply.Error(ChangeTooLargeError(bytes, max_change_bytes_));
+      return;
+    }
+  }
   Context ctx{*this, session, argv, reply, NowMillis(), *spec};
   spec->handler(ctx);
 }

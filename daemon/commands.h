@@ -138,6 +138,12 @@ class Commands final : public net::CommandHandler {
   // Any other name sent to a text connection is a Redis inline command (run as RESP2).
   bool IsTextCommand(std::string_view name) const override;
 
+  // The largest change (key + value bytes) a write may make: db::kMaxChangeBytes,
+  // the log's record limit. Tests lower it to check the refusal without a gigabyte
+  // value. Call before serving.
+  void SetMaxChangeBytes(uint64_t bytes) { max_change_bytes_ = bytes; }
+  uint64_t max_change_bytes() const { return max_change_bytes_; }
+
   uint64_t keyspace_hits() const { return hits_.load(std::memory_order_relaxed); }
   uint64_t keyspace_misses() const { return misses_.load(std::memory_order_relaxed); }
 
@@ -175,6 +181,7 @@ class Commands final : public net::CommandHandler {
   ServerFacts facts_;
   std::atomic<uint16_t> listening_port_{0};
   std::atomic<bool> loading_{false};
+  uint64_t max_change_bytes_ = db::kMaxChangeBytes;
   TailFeed tail_feed_;
   std::atomic<uint64_t> hits_{0};
   std::atomic<uint64_t> misses_{0};

@@ -12,6 +12,8 @@
 #include <utility>
 #include <vector>
 
+#include "storage/db/change_limit.h"
+
 // toml++ with exceptions off: parse() returns a toml::parse_result to check.
 //
 // Debian's pkg-config file builds us against the prebuilt libtomlplusplus.so
@@ -61,7 +63,10 @@ constexpr IntRange kThreadsRange{0, kMaxThreads, "a thread count"};
 constexpr IntRange kMaxLineRange{static_cast<int64_t>(kMinMaxLine),
                                  static_cast<int64_t>(kMaxMaxLine), "a line limit"};
 constexpr IntRange kClientsRange{1, 1000000, "a client count"};
-constexpr IntRange kBulkRange{1024, int64_t{1} << 32, "a bulk length"};
+// Capped to what the write-ahead log holds in one change (a longer value would be
+// served from memory and never logged).
+constexpr IntRange kBulkRange{1024, static_cast<int64_t>(db::kMaxChangeBytes),
+                              "a bulk length the write-ahead log can hold"};
 constexpr IntRange kMultibulkRange{1, INT32_MAX, "an element count"};
 constexpr IntRange kQueryBufferRange{1024, int64_t{1} << 40, "a buffer size"};
 constexpr IntRange kOutputBufferRange{0, int64_t{1} << 40, "a buffer size"};

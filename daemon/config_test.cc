@@ -630,7 +630,7 @@ TEST_F(ConfigTest, ClientLimitsOutOfRangeAreRejected) {
   EXPECT_EQ(Error(Parse({"--max-clients", "0"})),
             "--max-clients: '0' is not a client count (1-1000000)");
   EXPECT_EQ(Error(Parse({"--max-bulk", "100"})),
-            "--max-bulk: '100' is not a bulk length (1024-4294967296)");
+            "--max-bulk: '100' is not a bulk length the write-ahead log can hold (1024-1073741760)");
   EXPECT_EQ(Error(Parse({"--idle-timeout", "-1"})),
             "--idle-timeout: '-1' is not a number of seconds (0-31536000)");
   EXPECT_EQ(Error(Toml("[server]\nmax_query_buffer = 0\n")),

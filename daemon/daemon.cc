@@ -159,6 +159,14 @@ Status Daemon::Start() {
   persistence_options.snapshot_interval_s = config_.snapshot_interval_s;
   persistence_options.snapshot_after_writes = static_cast<uint64_t>(config_.snapshot_after_writes);
   persistence_options.wal_retention_bytes = static_cast<uint64_t>(config_.wal_retention_mb) << 20;
+  // A failed log leaves changes in the table that the log may not hold: stop serving
+  // (as Redis exits when an fsync fails at appendfsync always), without a final
+  // checkpoint (the snapshot must not get ahead of the log), exit status 1.
+  persistence_options.on_log_failure = [this](const Status&) {
+    final_checkpoint_.store(false, std::memory_order_relaxed);
+    log_failed_.store(true, std::memory_order_relaxed);
+    if (request_stop_) request_stop_();
+  };
   db::RecoveryStats recovered;
   Result<std::unique_ptr<Persistence>> persistence =
       db::Db::Open(std::move(persistence_options), table_.get(), &recovered);
@@ -281,10 +289,15 @@ int RunUntilSignalled(const Config& config) {
   int signo = 0;
   while (sigwait(&stop_signals, &signo) != 0) {
   }
-  log::Info("received %s, shutting down", signo == SIGINT ? "SIGINT" : "SIGTERM");
+  if (daemon.log_failed()) {
+    log::Error("stopping: the write-ahead log failed (the reason is logged above); fix the "
+               "disk and restart: recovery keeps every acknowledged write");
+  } else {
+    log::Info("received %s, shutting down", signo == SIGINT ? "SIGINT" : "SIGTERM");
+  }
   daemon.Stop();
   log::Info("bye");
-  return 0;
+  return daemon.log_failed() ? 1 : 0;
 }
 
 }  // namespace memento::daemon

@@ -48,6 +48,9 @@ class Daemon {
   void OnShutdownCommand(std::function<void()> request_stop) {
     request_stop_ = std::move(request_stop);
   }
+  // True once the write-ahead log failed: the daemon then stops itself through
+  // request_stop (no final checkpoint) and RunUntilSignalled returns 1.
+  bool log_failed() const { return log_failed_.load(std::memory_order_relaxed); }
 
  private:
   Status LockDataDir();
@@ -65,6 +68,7 @@ class Daemon {
   std::function<void()> request_stop_;
   // Cleared by SHUTDOWN NOSAVE: Stop() then takes no final checkpoint.
   std::atomic<bool> final_checkpoint_{true};
+  std::atomic<bool> log_failed_{false};
 
   std::thread reaper_;
   std::mutex mu_;
@@ -74,7 +78,7 @@ class Daemon {
 
 // Blocks SIGINT and SIGTERM, starts a Daemon and waits for one of them, then stops
 // it cleanly. Returns the process exit code: 0 after a clean stop, 1 when start-up
-// failed (the reason is logged).
+// failed or the write-ahead log failed while serving (the reason is logged).
 int RunUntilSignalled(const Config& config);
 
 }  // namespace memento::daemon

@@ -279,7 +279,7 @@ void Connection::OnCommitted(const Status& status) {
     held_.clear();
     held_bytes_ = 0;
     AimReplies();
-    std::string message = "ERR write not persisted, connection closed: ";
+    std::string message = "ERR write-ahead log failed, durability unknown, connection closed: ";
     for (char ch : status.message()) message.push_back(ch == '\r' || ch == '\n' ? ' ' : ch);
     reply_->Error(message);
     if (state_ == State::kOpen) StartClosing(/*linger=*/true);

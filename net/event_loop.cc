@@ -233,12 +233,21 @@ void EventLoop::OnWakeup() {
     }
     AfterEvents(connection, before);
   }
+  // MONITOR lines show requests whose changes may not be durable yet (they were
+  // published before their loop's CommitRound): like replies, they leave only once
+  // the handler's barrier covers them; if it fails, they are never sent.
+  const bool monitors_commit_failed =
+      !monitors_fed.empty() && handler_->HasUncommitted() && !handler_->CommitRound().ok();
   for (uint64_t id : monitors_fed) {
     auto it = connections_.find(id);
     if (it == connections_.end()) continue;
     Connection* connection = it->second.get();
     const Connection::State before = connection->state();
-    connection->SendQueued();  // may close it (over the output limit)
+    if (monitors_commit_failed) {
+      connection->Abort();
+    } else {
+      connection->SendQueued();  // may close it (over the output limit)
+    }
     AfterEvents(connection, before);
   }
   for (auto& task : tasks) task();

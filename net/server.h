@@ -192,9 +192,13 @@ class CommandHandler {
   // event-loop round executed requests, if HasUncommitted() is true on that loop's
   // thread, no reply produced in the round is sent until CommitRound() returns.
   // One CommitRound() covers every connection of the round (group commit).
+  // A handler whose reads can show another loop's writes answers true for those
+  // rounds too (the daemon's Db: whenever any change is not yet durable), so that no
+  // reply, a read's included, shows a change before it is durable.
   // If it fails, the replies of the round are discarded, each affected connection
-  // gets one error reply naming the failure and is closed: nothing that was not
-  // made durable is acknowledged. Both are called on the loop's thread.
+  // gets one error reply naming the failure (`ERR write-ahead log failed, durability
+  // unknown, connection closed: <reason>`) and is closed: nothing that was not made
+  // durable is acknowledged or shown. Both are called on the loop's thread.
   virtual bool HasUncommitted() { return false; }
   virtual Status CommitRound() { return Status::OK(); }
 

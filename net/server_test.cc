@@ -780,7 +780,7 @@ TEST_F(ServerTest, FailedCommitDiscardsTheRoundsRepliesAndCloses) {
   handler_.FailCommits();
   ASSERT_TRUE(client->Send("ECHO x\r\nWRITE y\r\n"));
   EXPECT_EQ(client->ReadLine(),
-            "(error) ERR write not persisted, connection closed: "
+            "(error) ERR write-ahead log failed, durability unknown, connection closed: "
             "fdatasync wal-1.log: No space left on device");
   EXPECT_TRUE(client->WaitClosed());  // and "x" / "y" were never sent
 }

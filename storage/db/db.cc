@@ -13,12 +13,6 @@
 namespace memento::db {
 namespace {
 
-// The highest LSN this thread appended since its last CommitRound(), and whether an
-// append failed. Per thread because each event loop commits its own round; shared by
-// every Db in the process (there is one outside tests).
-thread_local uint64_t t_pending_lsn = 0;
-thread_local bool t_append_failed = false;
-
 // This thread's open unit (Db::BeginUnit): its changes, owning their bytes (a deque
 // keeps each string where it is, so the views stay valid as it grows).
 struct UnitBuffer {
@@ -56,16 +50,34 @@ Result<std::unique_ptr<Db>> Db::Open(DbOptions options, table::Table* table,
   recovery.fsync = db->options_.fsync;
   recovery.recovery = db->options_.recovery;
   recovery.wal_segment_bytes = db->options_.wal_segment_bytes;
+  recovery.fs = db->options_.fs;
   MEMENTO_ASSIGN_OR_RETURN(Recovered recovered, Recover(recovery, table));
   db->snapshot_ = std::move(recovered.snapshot);
   db->wal_ = std::move(recovered.wal);
   if (stats != nullptr) *stats = recovered.stats;
+  // What recovery replayed is on disk (it was read from there).
+  db->appended_lsn_.store(db->wal_->last_lsn());
+  db->committed_lsn_.store(db->wal_->last_lsn());
   db->checkpointer_ = std::thread([raw = db.get()] { raw->CheckpointerLoop(); });
   return db;
 }
 
 // ---------------------------------------------------------------------------
 // The write path
+
+namespace {
+
+// Raises `target` to `lsn` if it is lower (C++20 has no fetch_max). Release: a thread
+// that loads the new value also sees what was done before it was raised.
+void RaiseTo(std::atomic<uint64_t>& target, uint64_t lsn) {
+  uint64_t seen = target.load(std::memory_order_relaxed);
+  while (seen < lsn &&
+         !target.compare_exchange_weak(seen, lsn, std::memory_order_release,
+                                       std::memory_order_relaxed)) {
+  }
+}
+
+}  // namespace
 
 void Db::OnMutation(const storage::Mutation& mutation) {
   if (t_unit.depth > 0) {
@@ -75,12 +87,18 @@ void Db::OnMutation(const storage::Mutation& mutation) {
     t_unit.changes.push_back(copy);
     return;
   }
+  // Called under the key's shard lock, after the table changed: a reader of the key
+  // takes the lock after us, so its CommitRound() loads an appended_lsn_ >= lsn.
   Result<uint64_t> lsn = wal_->Append(mutation);
   if (!lsn.ok()) {
-    t_append_failed = true;
+    // The table holds a change the log does not: no later reply may be sent. A
+    // change over the record limit should have been refused by the caller
+    // (kMaxChangeBytes); one that gets here is a bug, and failing is the only way
+    // to keep it from being served and then lost at the restart.
+    Fail(lsn.status());
     return;
   }
-  t_pending_lsn = *lsn;
+  RaiseTo(appended_lsn_, *lsn);
   writes_since_checkpoint_.fetch_add(1, std::memory_order_relaxed);
 }
 
@@ -92,12 +110,14 @@ void Db::OnUnit(std::span<const storage::Mutation> changes) {
     return;
   }
   if (changes.empty()) return;
+  // As OnMutation: EXEC calls EndUnit while it still holds its keys' shards, so a
+  // reader of any of them loads an appended_lsn_ that covers the unit.
   Result<uint64_t> lsn = wal_->AppendUnit(changes);
   if (!lsn.ok()) {
-    t_append_failed = true;
+    Fail(lsn.status());
     return;
   }
-  t_pending_lsn = *lsn;
+  RaiseTo(appended_lsn_, *lsn);
   writes_since_checkpoint_.fetch_add(changes.size(), std::memory_order_relaxed);
 }
 
@@ -108,19 +128,60 @@ void Db::EndUnit() {
   t_unit.bytes.clear();
 }
 
-bool Db::HasUncommitted() const { return t_pending_lsn != 0 || t_append_failed; }
-
-Status Db::CommitRound() {
-  const uint64_t lsn = std::exchange(t_pending_lsn, 0);
-  if (std::exchange(t_append_failed, false)) {
-    Status error = wal_->error();
-    return error.ok() ? Status::IOError("a write-ahead log append failed") : error;
-  }
-  if (lsn == 0) return Status::OK();
-  return wal_->WaitDurable(lsn);
+bool Db::HasUncommitted() const {
+  return appended_lsn_.load(std::memory_order_acquire) >
+             committed_lsn_.load(std::memory_order_acquire) ||
+         failed_.load(std::memory_order_acquire);
 }
 
-Status Db::WriteError() const { return wal_->error(); }
+// Why every round waits for the global high-water mark rather than for the LSNs of
+// its own writes: a round's reads may show another loop's change appended a moment
+// ago (GET on loop 2 of a SET that loop 1 is still fsyncing), and Redis's
+// reply-after-fsync promises that no reply shows what a crash may lose. One atomic
+// load per round stands in for the LSNs of everything the round read; per-entry LSNs
+// would say exactly which change a read saw, at 8 bytes per key and a wait per key.
+// The cost: a round that read nothing new may wait for a commit already under way
+// (group commit: one fdatasync covers it too); with no writer anywhere, nothing.
+Status Db::CommitRound() {
+  if (failed_.load(std::memory_order_acquire)) return FailureStatus();
+  const uint64_t target = appended_lsn_.load(std::memory_order_acquire);
+  if (target <= committed_lsn_.load(std::memory_order_acquire)) return Status::OK();
+  Status s = wal_->WaitDurable(target);
+  if (!s.ok()) {
+    Fail(s);
+    return s;
+  }
+  RaiseTo(committed_lsn_, target);
+  return Status::OK();
+}
+
+void Db::Fail(const Status& reason) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (failure_.ok()) {
+      failure_ = reason.ok() ? Status::IOError("the write-ahead log failed") : reason;
+    }
+  }
+  failed_.store(true, std::memory_order_release);
+  std::call_once(failure_reported_, [&] {
+    const Status why = FailureStatus();
+    log::Error("write-ahead log failed: %s; no further reply is sent, and memento stops "
+               "(a change that was not acknowledged may or may not be there after the "
+               "restart)",
+               why.ToString().c_str());
+    if (options_.on_log_failure) options_.on_log_failure(why);
+  });
+}
+
+Status Db::FailureStatus() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return failure_.ok() ? Status::IOError("the write-ahead log failed") : failure_;
+}
+
+Status Db::WriteError() const {
+  if (failed_.load(std::memory_order_acquire)) return FailureStatus();
+  return wal_->error();
+}
 
 // ---------------------------------------------------------------------------
 // Checkpoints
@@ -224,6 +285,14 @@ void Db::CheckpointerLoop() {
   while (!stop_) {
     cv_.wait_for(lock, kCheckpointerTick);
     if (stop_) break;
+    // The background flusher's failures (everysec's fdatasync) surface here, within
+    // a tick, even while no client writes.
+    if (!failed_.load(std::memory_order_relaxed)) {
+      lock.unlock();
+      if (Status e = wal_->error(); !e.ok()) Fail(e);
+      lock.lock();
+      if (stop_) break;
+    }
     const bool by_time = options_.snapshot_interval_s > 0 && Clock::now() >= next_due;
     const bool by_count =
         options_.snapshot_after_writes > 0 &&
@@ -266,7 +335,7 @@ DbStats Db::Stats() const {
     out.last_lsn = w.last_lsn;
     out.durable_lsn = w.durable_lsn;
     out.wal_sync_calls = w.sync_calls;
-    Status e = wal_->error();
+    Status e = WriteError();
     if (!e.ok()) out.wal_error = e.ToString();
   }
   if (wal_ != nullptr) out.oldest_lsn = wal_->oldest_lsn();

@@ -7,9 +7,15 @@
 //   writes     the table reports every change (table::MutationSink) under the key's
 //              shard lock; it is appended to the log (memory only, no syscall) and
 //              the event-loop thread remembers the highest LSN it produced.
-//   replies    the loop's CommitRound() waits until that LSN is as durable as the
-//              fsync policy promises (group commit across loops) before any reply of
-//              the round leaves; a failure drops the round's replies (net/server.h).
+//   replies    the loop's CommitRound() waits until every change appended so far, by
+//              any thread, is as durable as the fsync policy promises (group commit
+//              across loops) before any reply of the round leaves, so that neither a
+//              writer nor a reader is answered from a change the log may still lose;
+//              a failure drops the round's replies (net/server.h).
+//   failure    once the log fails (a write or fdatasync error, or a change the log
+//              refused) the table may hold a change that is not logged: every later
+//              round fails, and on_log_failure is called once so that the owner stops
+//              serving (the daemon exits, as Redis does at appendfsync always).
 //   background a checkpointer thread folds the log into the snapshot
 //              (FoldLogIntoSnapshot, one LMDB transaction per batch, the snapshot's LSN
 //              in the same transaction) every snapshot_interval_s or
@@ -20,14 +26,15 @@
 // The files and what an operator does after damage: docs/operations.md,
 // docs/formats/wal.md, docs/formats/snapshot.md.
 //
-// Thread-safety: OnMutation/HasUncommitted/CommitRound from any thread (the pending
-// LSN is per thread); Checkpoint/RequestCheckpoint from any thread (serialised);
+// Thread-safety: OnMutation/HasUncommitted/CommitRound from any thread (the barrier's
+// LSNs are atomics shared by every loop); Checkpoint/RequestCheckpoint from any thread (serialised);
 // Stats/WriteError from any thread; Open/Close from the controlling thread.
 #pragma once
 
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <span>
@@ -43,6 +50,7 @@
 #include "storage/snapshot/snapshot_store.h"
 #include "storage/table/table.h"
 #include "storage/wal/wal.h"
+#include "storage/db/change_limit.h"
 
 namespace memento::db {
 
@@ -60,7 +68,14 @@ struct DbOptions {
   // The directory's exclusive lock, if the caller took it already (the daemon does,
   // before anything else); else Open takes it, with DaemonLockOptions().
   std::unique_ptr<DataDirLock> lock;
+  // Called once, from whichever thread first sees it (an event loop, the log's
+  // background flusher through the checkpointer's tick), when the log has failed:
+  // the reason, which says what failed. Must return at once (the daemon asks its
+  // controlling thread to stop). Unset: nothing is called (rounds still fail).
+  std::function<void(const Status& reason)> on_log_failure;
+  wal::FileSystem* fs = nullptr;  // nullptr: the real file system (tests inject faults)
 };
+
 
 // The daemon's words when the directory is taken (tests and docs/operations.md quote
 // them): "data directory D is in use by another memento (pid P); stop it or start
@@ -95,9 +110,10 @@ class Db final : public table::MutationSink {
   Db(const Db&) = delete;
   Db& operator=(const Db&) = delete;
 
-  // table::MutationSink: appends to the log; remembers the LSN for this thread's
-  // CommitRound(). A failed append (the log's sticky error) is remembered too, so
-  // the round's replies are not sent.
+  // table::MutationSink: appends to the log and publishes the LSN (a global
+  // high-water mark, read by every loop's CommitRound). A failed append (the log's
+  // sticky error, or a change over kMaxChangeBytes) leaves a change in the table that
+  // the log does not hold: it fails the log for good (see "failure" above).
   void OnMutation(const storage::Mutation& mutation) override;
   // table::MutationSink: the changes as ONE log record (wal::Wal::AppendUnit), replayed
   // all or nothing; this thread's CommitRound waits for it. Inside BeginUnit/EndUnit
@@ -119,7 +135,13 @@ class Db final : public table::MutationSink {
   void BeginUnit();
   void EndUnit();
 
-  // For the event loops (net::CommandHandler's barrier), per calling thread.
+  // For the event loops (net::CommandHandler's barrier). HasUncommitted: some change
+  // appended (by any thread) is not yet as durable as the policy promises, or the log
+  // has failed; two atomic loads, so a round with no writer anywhere pays nothing.
+  // CommitRound: waits until every change appended before the call is durable under
+  // the policy (the replies of the round, reads included, may then show them), or
+  // returns the failure. REQUIRES: called after the round's requests ran, on the
+  // thread that ran them.
   bool HasUncommitted() const;
   Status CommitRound();
 
@@ -154,6 +176,9 @@ class Db final : public table::MutationSink {
  private:
   Db(DbOptions options, std::unique_ptr<DataDirLock> lock);
   void CheckpointerLoop();
+  // Marks the log failed (idempotent) and calls on_log_failure the first time.
+  void Fail(const Status& reason);
+  Status FailureStatus() const;
   Status CheckpointLocked();  // REQUIRES: checkpoint_mu_ held
   // Deletes the log segments that neither recovery, nor the retention, nor a
   // subscriber needs.
@@ -167,6 +192,15 @@ class Db final : public table::MutationSink {
   std::unique_ptr<wal::Wal> wal_;
 
   std::atomic<uint64_t> writes_since_checkpoint_{0};
+
+  // The barrier: every LSN <= committed_lsn_ is durable under the policy;
+  // appended_lsn_ is the highest LSN appended (raised under the key's shard lock, so
+  // whoever reads the change afterwards loads an LSN that covers it). Own cache lines:
+  // every write raises appended_lsn_, every reading round loads both.
+  alignas(64) std::atomic<uint64_t> appended_lsn_{0};
+  alignas(64) std::atomic<uint64_t> committed_lsn_{0};
+  std::atomic<bool> failed_{false};
+  std::once_flag failure_reported_;
 
   // The live subscriptions. Held across Subscribe's floor check and a segment
   // removal, so that no subscriber's segment is deleted under it.
@@ -187,6 +221,7 @@ class Db final : public table::MutationSink {
   bool closed_ = false;
   Status close_status_;
   std::string checkpoint_error_;
+  Status failure_;  // the first log failure seen (failed_ says whether)
   std::thread checkpointer_;
 };
 
