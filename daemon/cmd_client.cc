@@ -319,16 +319,10 @@ void Monitor(Context& c) {
 void Client(Context& c) {
   const std::string_view sub = c.argv[1];
   const size_t argc = c.argv.size();
-  // Each subcommand's own arity, reported as Redis does ("client|setname").
-  auto arity_ok = [&](size_t want, std::string_view full_name) {
-    if (argc == want) return true;
-    ReplyWrongArity(c.reply, full_name);
-    return false;
-  };
   if (EqualsIgnoreCase(sub, "id")) {
-    if (arity_ok(2, "client|id")) c.reply.Integer(static_cast<int64_t>(c.session.id));
+    if (SubcommandArityOk(c, 2, "client|id")) c.reply.Integer(static_cast<int64_t>(c.session.id));
   } else if (EqualsIgnoreCase(sub, "info")) {
-    if (!arity_ok(2, "client|info")) return;
+    if (!SubcommandArityOk(c, 2, "client|info")) return;
     net::ClientFilter self;
     self.ids.push_back(c.session.id);
     ReplyClientLines(c, std::move(self), {});
@@ -338,14 +332,14 @@ void Client(Context& c) {
     if (argc < 3) return ReplyWrongArity(c.reply, "client|kill");
     ClientKill(c);
   } else if (EqualsIgnoreCase(sub, "getname")) {
-    if (!arity_ok(2, "client|getname")) return;
+    if (!SubcommandArityOk(c, 2, "client|getname")) return;
     if (c.session.name.empty()) {
       c.reply.Null();
     } else {
       c.reply.Bulk(c.session.name);
     }
   } else if (EqualsIgnoreCase(sub, "setname")) {
-    if (!arity_ok(3, "client|setname")) return;
+    if (!SubcommandArityOk(c, 3, "client|setname")) return;
     if (!IsValidClientText(c.argv[2])) {
       c.reply.Error(kClientNameErr);
       return;
@@ -355,7 +349,7 @@ void Client(Context& c) {
   } else if (EqualsIgnoreCase(sub, "setinfo")) {
     // Sent by client libraries on connect (Redis 7.2). Accepted and not kept: no
     // command reports it yet.
-    if (!arity_ok(4, "client|setinfo")) return;
+    if (!SubcommandArityOk(c, 4, "client|setinfo")) return;
     const std::string_view attr = c.argv[2];
     if (!EqualsIgnoreCase(attr, "lib-name") && !EqualsIgnoreCase(attr, "lib-ver")) {
       c.reply.Error("ERR Unrecognized option '" + Printable(attr) + "'");
@@ -368,7 +362,7 @@ void Client(Context& c) {
     }
     c.reply.Ok();
   } else if (EqualsIgnoreCase(sub, "reply")) {
-    if (!arity_ok(3, "client|reply")) return;
+    if (!SubcommandArityOk(c, 3, "client|reply")) return;
     const std::string_view mode = c.argv[2];
     if (EqualsIgnoreCase(mode, "on")) {
       c.session.reply_off = false;
@@ -385,7 +379,7 @@ void Client(Context& c) {
     }
   } else if (EqualsIgnoreCase(sub, "no-evict")) {
     // Memento never evicts clients (there is no maxmemory-clients): accepted.
-    if (!arity_ok(3, "client|no-evict")) return;
+    if (!SubcommandArityOk(c, 3, "client|no-evict")) return;
     if (EqualsIgnoreCase(c.argv[2], "on") || EqualsIgnoreCase(c.argv[2], "off")) {
       c.reply.Ok();
     } else {

@@ -125,15 +125,9 @@ void ClusterInfo(Context& c) {
 
 void Cluster(Context& c) {
   const std::string_view sub = c.argv[1];
-  const size_t argc = c.argv.size();
-  auto arity_ok = [&](size_t want, std::string_view full_name) {
-    if (argc == want) return true;
-    ReplyWrongArity(c.reply, full_name);
-    return false;
-  };
   if (EqualsIgnoreCase(sub, "keyslot")) {
     // Pure arithmetic: works with or without a cluster.
-    if (arity_ok(3, "cluster|keyslot")) c.reply.Integer(cluster::KeySlot(c.argv[2]));
+    if (SubcommandArityOk(c, 3, "cluster|keyslot")) c.reply.Integer(cluster::KeySlot(c.argv[2]));
     return;
   }
   if (EqualsIgnoreCase(sub, "help")) {
@@ -172,15 +166,15 @@ void Cluster(Context& c) {
   const auto map = node->map();
   const cluster::BusStats stats = node->BusStats();
   if (EqualsIgnoreCase(sub, "info")) {
-    if (!arity_ok(2, "cluster|info")) return;
+    if (!SubcommandArityOk(c, 2, "cluster|info")) return;
     ReplyLines(c, InfoLines(*node));
   } else if (EqualsIgnoreCase(sub, "myid")) {
-    if (arity_ok(2, "cluster|myid")) c.reply.Bulk(node->self_name());
+    if (SubcommandArityOk(c, 2, "cluster|myid")) c.reply.Bulk(node->self_name());
   } else if (EqualsIgnoreCase(sub, "nodes")) {
     // Redis's line shape: id addr@bus flags master ping-sent pong-recv epoch link slots;
     // over RESP one bulk whose every line ends in "\n" (not "\r\n"), as Redis's does:
     // cluster clients split on "\n" and would keep a "\r" in the last slot range.
-    if (!arity_ok(2, "cluster|nodes")) return;
+    if (!SubcommandArityOk(c, 2, "cluster|nodes")) return;
     std::vector<std::string> lines;
     for (size_t i = 0; i < map->nodes().size(); ++i) {
       const cluster::NodeInfo& n = map->nodes()[i];
@@ -201,7 +195,7 @@ void Cluster(Context& c) {
     for (const std::string& line : lines) text.append(line).push_back('\n');
     c.reply.Bulk(text);
   } else if (EqualsIgnoreCase(sub, "slots")) {
-    if (!arity_ok(2, "cluster|slots")) return;
+    if (!SubcommandArityOk(c, 2, "cluster|slots")) return;
     size_t ranges = 0;
     for (const cluster::NodeInfo& n : map->nodes()) ranges += n.ranges.size();
     c.reply.ArrayHeader(ranges);
@@ -217,7 +211,7 @@ void Cluster(Context& c) {
       }
     }
   } else {  // shards
-    if (!arity_ok(2, "cluster|shards")) return;
+    if (!SubcommandArityOk(c, 2, "cluster|shards")) return;
     c.reply.ArrayHeader(map->nodes().size());
     for (size_t i = 0; i < map->nodes().size(); ++i) {
       const cluster::NodeInfo& n = map->nodes()[i];

@@ -36,6 +36,12 @@ void ReplyWrongArity(proto::ReplyBuilder& reply, std::string_view name) {
   reply.Error(WrongArityMessage(name));
 }
 
+bool SubcommandArityOk(Context& c, size_t want, std::string_view full_name) {
+  if (c.argv.size() == want) return true;
+  ReplyWrongArity(c.reply, full_name);
+  return false;
+}
+
 void ReplyUnknownCommand(proto::ReplyBuilder& reply, std::span<const std::string_view> argv) {
   // Redis: each argument as "'%.*s' " while the list is under 128 bytes, each one
   // cut to what is left of the 128.

@@ -148,6 +148,10 @@ std::string WalFailedMessage(const Status& broken);
 // a subcommand.
 void ReplyWrongArity(proto::ReplyBuilder& reply, std::string_view name);
 std::string WrongArityMessage(std::string_view name);
+// For a subcommand of exactly `want` words (the command and subcommand included):
+// true if the request has them, else replies the wrong-arity error for `full_name`
+// ("client|setname") and returns false.
+bool SubcommandArityOk(Context& c, size_t want, std::string_view full_name);
 // "ERR unknown command '<name>', with args beginning with: '<a>' '<b>' " (Redis's
 // text, arguments up to 128 bytes in all).
 void ReplyUnknownCommand(proto::ReplyBuilder& reply, std::span<const std::string_view> argv);
